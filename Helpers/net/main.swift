@@ -1,0 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// cove-net: userspace networking over libslirp. Not built yet: it says so
+// and fails rather than pretend.
+let message = "cove-net: not implemented in this version of cove\n"
+_ = message.withCString { write(2, $0, strlen($0)) }
+exit(125)

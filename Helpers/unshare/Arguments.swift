@@ -1,0 +1,125 @@
+/// The OCI runtime command line (runtime-tools command-line-interface.md,
+/// with runc's and crun's spellings): global options, a command, its
+/// options and operands, options accepted before or after operands.
+struct Arguments {
+    var root: String?
+    var logPath: String?
+    var logFormat: RuntimeLogHandler.Format = .text
+    var debug = false
+    var command: String = ""
+    var values: [String: String] = [:]
+    var flags: Set<String> = []
+    var operands: [String] = []
+
+    struct CommandShape {
+        var values: [String: String] = [:]   // spelling -> canonical name
+        var flags: [String: String] = [:]
+        var usage: String
+    }
+
+    static let shapes: [String: CommandShape] = [
+        "create": CommandShape(
+            values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
+                     "--console-socket": "console-socket", "--preserve-fds": "preserve-fds"],
+            flags: ["--no-pivot": "no-pivot", "--no-new-keyring": "no-new-keyring"],
+            usage: "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] ID"),
+        "run": CommandShape(
+            values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
+                     "--console-socket": "console-socket", "--preserve-fds": "preserve-fds"],
+            flags: ["--detach": "detach", "-d": "detach", "--no-pivot": "no-pivot",
+                    "--no-new-keyring": "no-new-keyring", "--keep": "keep"],
+            usage: "run [--bundle DIR] [--detach] [--pid-file FILE] ID"),
+        "start": CommandShape(usage: "start ID"),
+        "state": CommandShape(usage: "state ID"),
+        "kill": CommandShape(flags: ["--all": "all", "-a": "all"], usage: "kill [--all] ID [SIGNAL]"),
+        "delete": CommandShape(flags: ["--force": "force", "-f": "force"], usage: "delete [--force] ID"),
+        "list": CommandShape(values: ["--format": "format", "-f": "format"],
+                             flags: ["--quiet": "quiet", "-q": "quiet"], usage: "list [--format table|json] [--quiet]"),
+        "spec": CommandShape(values: ["--bundle": "bundle", "-b": "bundle"], flags: ["--rootless": "rootless"],
+                             usage: "spec [--bundle DIR] [--rootless]"),
+        "features": CommandShape(usage: "features"),
+    ]
+
+    struct UsageError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Global flags that callers pass and that change nothing here.
+    static let ignoredGlobalFlags: Set<String> = ["--systemd-cgroup", "--no-pivot"]
+    static let ignoredGlobalValues: Set<String> = ["--rootless", "--cgroup-manager", "--criu", "--log-level"]
+
+    init(_ argv: [String]) throws {
+        var i = 0
+        func value(_ name: String, inline: String?) throws -> String {
+            if let inline { return inline }
+            i += 1
+            guard i < argv.count else { throw UsageError(description: "option \(name) needs a value") }
+            return argv[i]
+        }
+        // Global options, up to the command.
+        while i < argv.count {
+            let a = argv[i]
+            let (name, inline) = Arguments.split(a)
+            switch name {
+            case "--root": root = try value(name, inline: inline)
+            case "--log": logPath = try value(name, inline: inline)
+            case "--log-format":
+                let v = try value(name, inline: inline)
+                guard let f = RuntimeLogHandler.Format(rawValue: v) else {
+                    throw UsageError(description: "unknown log format \(v) (text or json)")
+                }
+                logFormat = f
+            case "--debug": debug = true
+            case "--version", "-v": command = "version"; return
+            case "--help", "-h": command = "help"; return
+            default:
+                if Arguments.ignoredGlobalFlags.contains(name) { break }
+                if Arguments.ignoredGlobalValues.contains(name) { _ = try value(name, inline: inline); break }
+                if a.hasPrefix("-") { throw UsageError(description: "unknown global option \(a)") }
+                command = a
+            }
+            i += 1
+            if !command.isEmpty { break }
+        }
+        guard !command.isEmpty else { command = "help"; return }
+        if command == "help" || command == "version" { return }
+        guard let shape = Arguments.shapes[command] else {
+            throw UsageError(description: "unknown command \(command)")
+        }
+        var onlyOperands = false
+        while i < argv.count {
+            let a = argv[i]
+            if onlyOperands || !a.hasPrefix("-") || a == "-" || Arguments.isNegativeNumber(a) {
+                operands.append(a)
+            } else if a == "--" {
+                onlyOperands = true
+            } else {
+                let (name, inline) = Arguments.split(a)
+                if let canonical = shape.values[name] {
+                    values[canonical] = try value(name, inline: inline)
+                } else if let canonical = shape.flags[name] {
+                    if let inline, inline == "false" { flags.remove(canonical) } else { flags.insert(canonical) }
+                } else if name == "--help" || name == "-h" {
+                    throw UsageError(description: "usage: cove-unshare \(shape.usage)")
+                } else {
+                    throw UsageError(description: "unknown option \(a) for \(command); usage: cove-unshare \(shape.usage)")
+                }
+            }
+            i += 1
+        }
+    }
+
+    static func split(_ a: String) -> (String, String?) {
+        guard a.hasPrefix("--"), let eq = a.firstIndex(of: "=") else { return (a, nil) }
+        return (String(a[..<eq]), String(a[a.index(after: eq)...]))
+    }
+
+    static func isNegativeNumber(_ a: String) -> Bool { a.count > 1 && Int(a) != nil }
+
+    func operand(_ n: Int, _ what: String) throws -> String {
+        guard n < operands.count else {
+            throw UsageError(description: "\(command) needs \(what); usage: cove-unshare \(Arguments.shapes[command]?.usage ?? command)")
+        }
+        return operands[n]
+    }
+}

@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CoveLinux
+import CoveModel
+
+/// One function per OCI runtime command; each returns the exit code.
+enum Commands {
+    static func create(_ a: Arguments, store: StateStore) throws -> Int32 {
+        try Launcher.launch(request(a, mode: .create), store: store)
+    }
+
+    static func run(_ a: Arguments, store: StateStore) throws -> Int32 {
+        let detach = a.flags.contains("detach")
+        let code = try Launcher.launch(request(a, mode: .run(detach: detach)), store: store)
+        if !detach && !a.flags.contains("keep") { try? store.remove(try a.operand(0, "a container id")) }
+        return code
+    }
+
+    static func request(_ a: Arguments, mode: LaunchContext.Mode) throws -> Launcher.Request {
+        var preserve: Int32 = 0
+        if let p = a.values["preserve-fds"] {
+            guard let n = Int32(p), n >= 0 else { throw Arguments.UsageError(description: "--preserve-fds \(p) is not a count") }
+            preserve = n
+        }
+        return Launcher.Request(id: try a.operand(0, "a container id"), bundle: a.values["bundle"] ?? ".",
+                                mode: mode, pidFile: a.values["pid-file"], consoleSocket: a.values["console-socket"],
+                                preserveFDs: preserve)
+    }
+
+    static func start(_ a: Arguments, store: StateStore) throws -> Int32 {
+        let id = try a.operand(0, "a container id")
+        var state = try store.load(id)
+        return try store.locked(id) {
+            state = try store.load(id)
+            guard state.status == .created else {
+                throw RuntimeError("cannot start container \(id): it is \(state.status.rawValue), not created", errno: EINVAL)
+            }
+            let fifo = store.fifoPath(id)
+            let fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if fd < 0 {
+                throw RuntimeError("cannot start container \(id): its init is gone (\(SyscallError("", errno: errno).reason))",
+                                   errno: ESRCH)
+            }
+            var byte: UInt8 = 0
+            let n = write(fd, &byte, 1)
+            close(fd)
+            if n != 1 { throw SyscallError("start container \(id)") }
+            unlink(fifo)
+            state.status = .running
+            try store.save(state)
+            return 0
+        }
+    }
+
+    static func state(_ a: Arguments, store: StateStore) throws -> Int32 {
+        let s = try store.load(try a.operand(0, "a container id"))
+        print(s.publicJSON.serialized(pretty: true))
+        return 0
+    }
+
+    static func kill(_ a: Arguments, store: StateStore) throws -> Int32 {
+        let id = try a.operand(0, "a container id")
+        let signalText = a.operands.count > 1 ? a.operands[1] : "SIGTERM"
+        guard let sig = Signals.parse(signalText) else {
+            throw RuntimeError("unknown signal \(signalText)", errno: EINVAL)
+        }
+        let s = try store.load(id)
+        guard s.status == .created || s.status == .running else {
+            throw RuntimeError("cannot kill container \(id): it is \(s.status.rawValue)", errno: ESRCH)
+        }
+        if a.flags.contains("all") {
+            for pid in ContainerProcesses.list(initPid: s.pid) where pid != s.pid { Glibc.kill(pid, sig) }
+        }
+        try Processes.signal(s.pid, sig)
+        return 0
+    }
+
+    static func delete(_ a: Arguments, store: StateStore) throws -> Int32 {
+        let id = try a.operand(0, "a container id")
+        let force = a.flags.contains("force")
+        let s: ContainerState
+        do { s = try store.load(id) } catch let e as RuntimeError where e.errno == ENOENT && force {
+            // Nothing left to delete; a forced delete is already done.
+            if Files.isDirectory(store.directory(id)) { try store.remove(id) }
+            return 0
+        }
+        let live = s.status == .created || s.status == .running
+            || (s.status == .creating && Processes.isAlive(s.pid, startTime: s.pidStartTime))
+        if live {
+            guard force else {
+                throw RuntimeError("cannot delete container \(id): it is \(s.status.rawValue) (stop it, or use --force)",
+                                   errno: EBUSY)
+            }
+            let pids = ContainerProcesses.list(initPid: s.pid)
+            for pid in pids { Glibc.kill(pid, SIGKILL) }
+            Glibc.kill(s.pid, SIGKILL)
+            // Bounded: SIGKILL takes effect within milliseconds.
+            var waited = 0
+            while Processes.isAlive(s.pid, startTime: s.pidStartTime) && waited < 1000 {
+                usleep(10_000)
+                waited += 1
+            }
+        }
+        try store.remove(id)
+        return 0
+    }
+
+    static func list(_ a: Arguments, store: StateStore) throws -> Int32 {
+        let states = store.ids().compactMap { try? store.load($0) }
+        if a.flags.contains("quiet") {
+            for s in states { print(s.id) }
+            return 0
+        }
+        switch a.values["format"] ?? "table" {
+        case "json":
+            print(JSON.array(states.map(\.publicJSON)).serialized())
+        case "table":
+            var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+            for s in states {
+                rows.append([s.id, String(s.status == .stopped ? 0 : s.pid), s.status.rawValue, s.bundle, s.created, s.owner])
+            }
+            var widths = [Int](repeating: 0, count: 6)
+            for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+            for r in rows {
+                print(r.enumerated().map { i, c in i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 3) }.joined())
+            }
+        case let f:
+            throw RuntimeError("unknown format \(f) (table or json)", errno: EINVAL)
+        }
+        return 0
+    }
+
+    static func spec(_ a: Arguments) throws -> Int32 {
+        let dir = a.values["bundle"] ?? "."
+        let path = dir + "/config.json"
+        if Files.exists(path) { throw RuntimeError("\(path) exists: remove it first", errno: EEXIST) }
+        let json = DefaultSpec.make(rootless: a.flags.contains("rootless"), uid: getuid(), gid: getgid())
+        try Files.writeAtomically(path, Array((json.serialized(pretty: true) + "\n").utf8))
+        return 0
+    }
+
+    static func features() -> Int32 {
+        print(Features.json.serialized(pretty: true))
+        return 0
+    }
+}
+
+/// Processes that share the container init's PID namespace, found through
+/// /proc (no cgroup is needed).
+enum ContainerProcesses {
+    static func list(initPid: pid_t) -> [pid_t] {
+        guard let target = namespaceLink(initPid) else { return [] }
+        if target == namespaceLink(getpid()) { return [] }   // shared with us: only init is the container's
+        return ((try? Files.listDirectory("/proc")) ?? []).compactMap { Int32($0) }.filter { namespaceLink($0) == target }
+    }
+
+    static func namespaceLink(_ pid: pid_t) -> String? {
+        var buf = [CChar](repeating: 0, count: 128)
+        let n = readlink("/proc/\(pid)/ns/pid", &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

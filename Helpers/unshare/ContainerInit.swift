@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCoveShim
+import CoveLinux
+import CoveModel
+
+/// The container's init: builds the root, applies the process settings,
+/// reports `ready`, waits for `start` (create) and execs the process.
+enum ContainerInit {
+    static func run(_ ctx: LaunchContext, channel: SyncChannel) -> Never {
+        Processes.setName("cove:init")
+        var reportToStderr = false
+        do {
+            var fifo: Int32 = -1
+            if let path = ctx.fifoPath {
+                // O_RDWR does not block; the read below does, until `start`
+                // writes a byte. Opened before pivot_root hides the path.
+                fifo = open(path, O_RDWR | O_CLOEXEC)
+                if fifo < 0 { throw SyscallError("open \(path)") }
+            }
+            try RootfsSetup(ctx).run()
+            if let h = ctx.spec.hostname { try Namespaces.setHostname(h) }
+            if let d = ctx.spec.domainname { try Namespaces.setDomainname(d) }
+            for l in ctx.process.rlimits { try Limits.set(l.type, soft: l.soft, hard: l.hard) }
+            if let adj = ctx.process.oomScoreAdj {
+                try? Files.writeExisting("/proc/self/oom_score_adj", String(adj))
+            }
+            let exe = try resolveExecutable(ctx)
+            umask(mode_t(ctx.process.user.umask ?? 0o022))
+            try channel.send(.ready)
+            if fifo >= 0 {
+                reportToStderr = true
+                var byte: UInt8 = 0
+                while read(fifo, &byte, 1) < 0 {
+                    if errno != EINTR { throw SyscallError("wait for start") }
+                }
+                close(fifo)
+            }
+            try switchUser(ctx.process.user)
+            if chdir(ctx.process.cwd) != 0 { throw SyscallError("chdir to cwd \(ctx.process.cwd)") }
+            if ctx.process.noNewPrivileges { try Identity.setNoNewPrivileges() }
+            // Only stdio and the preserved fds reach the process.
+            _ = cove_cloexec_from(3)
+            for fd in 3..<(3 + ctx.preserveFDs) { _ = cove_clear_cloexec(fd) }
+            Signals.unblockAll()
+            let e = Processes.exec(exe, ctx.process.args, ctx.process.env)
+            throw SyscallError("exec \(ctx.process.args[0])", errno: e,
+                               hint: e == EACCES ? "permission denied" : nil)
+        } catch {
+            SetupStage.report(error, channel: channel)
+            if reportToStderr {
+                let line = "cove-unshare: \(error)\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+            }
+            let e = (error as? SyscallError)?.errno ?? 0
+            _exit(e == ENOENT ? 127 : e == EACCES ? 126 : 1)
+        }
+    }
+
+    /// Finds args[0] on the process's PATH inside the container before
+    /// `ready`, so a missing program fails `create`, not a later `start`.
+    /// The message keeps the words podman maps to exit codes 127 and 126.
+    static func resolveExecutable(_ ctx: LaunchContext) throws -> String {
+        let name = ctx.process.args[0]
+        if name.contains("/") {
+            let path = name.hasPrefix("/") ? name : Files.absolute(name, relativeTo: ctx.process.cwd)
+            guard let mode = Files.statMode(path) else {
+                throw RuntimeError("exec \(name): no such file or directory", errno: ENOENT)
+            }
+            if mode & S_IFMT == S_IFDIR || mode & 0o111 == 0 {
+                throw RuntimeError("exec \(name): permission denied", errno: EACCES)
+            }
+            return name
+        }
+        for dir in ctx.environmentPath.split(separator: ":") {
+            let p = "\(dir)/\(name)"
+            if let mode = Files.statMode(p), mode & S_IFMT == S_IFREG, mode & 0o111 != 0 { return p }
+        }
+        throw RuntimeError("exec \(name): executable file not found in $PATH: no such file or directory",
+                           errno: ENOENT)
+    }
+
+    static func switchUser(_ user: RuntimeSpec.User) throws {
+        let setgroupsAllowed = (try? Files.readText("/proc/self/setgroups"))?.hasPrefix("allow") ?? true
+        if setgroupsAllowed {
+            try Identity.setGroups(user.additionalGids)
+        } else if !user.additionalGids.isEmpty && user.additionalGids != [user.gid] {
+            RuntimeLog.logger.warning("additional groups ignored: setgroups is denied in this user namespace")
+        }
+        do { try Identity.setIDs(uid: user.uid, gid: user.gid) } catch let e as SyscallError where e.errno == EINVAL {
+            throw SyscallError(e.operation, errno: e.errno,
+                               hint: "the id is not mapped in the container's user namespace")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CoveLinux
+import CoveModel
+
+/// Writes a new user namespace's uid and gid maps from the parent, which
+/// stays in the caller's namespace: directly for a single map of the
+/// caller's own id (after denying setgroups), else through the setuid
+/// newuidmap/newgidmap, which check /etc/subuid and /etc/subgid.
+enum IDMaps {
+    static func mappings(_ linux: RuntimeSpec.Linux) -> (uid: [RuntimeSpec.IDMapping], gid: [RuntimeSpec.IDMapping]) {
+        let user = Environment.userName ?? String(getuid())
+        func ranges(_ file: String, _ id: UInt32) -> [SubordinateRange] {
+            guard let text = try? Files.readText(file) else { return [] }
+            return SubordinateRange.parse(text, user: user, id: id)
+        }
+        let uids = linux.uidMappings.isEmpty
+            ? IDMapPlan.defaultMappings(ownID: getuid(), ranges: ranges("/etc/subuid", getuid()))
+            : linux.uidMappings
+        let gids = linux.gidMappings.isEmpty
+            ? IDMapPlan.defaultMappings(ownID: getgid(), ranges: ranges("/etc/subgid", getuid()))
+            : linux.gidMappings
+        return (uids, gids)
+    }
+
+    static func write(pid: pid_t, linux: RuntimeSpec.Linux) throws {
+        let (uids, gids) = mappings(linux)
+        if let why = IDMapPlan.validate(uids, kind: "uid") { throw RuntimeError("config.json: linux.uidMappings: \(why)") }
+        if let why = IDMapPlan.validate(gids, kind: "gid") { throw RuntimeError("config.json: linux.gidMappings: \(why)") }
+        let privileged = geteuid() == 0 && !Namespaces.inChildUserNamespace()
+        try writeOne(pid: pid, kind: "uid", maps: uids, ownID: getuid(), privileged: privileged)
+        try writeOne(pid: pid, kind: "gid", maps: gids, ownID: getgid(), privileged: privileged)
+    }
+
+    static func text(_ maps: [RuntimeSpec.IDMapping]) -> String {
+        maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+    }
+
+    private static func writeOne(pid: pid_t, kind: String, maps: [RuntimeSpec.IDMapping], ownID: UInt32,
+                                 privileged: Bool) throws {
+        var direct = false
+        if case .direct = IDMapPlan.plan(maps, ownID: ownID) { direct = true }
+        if direct, !privileged, kind == "gid" {
+            // An unprivileged writer may map its own gid only once
+            // setgroups(2) is denied in the namespace.
+            try Files.writeExisting("/proc/\(pid)/setgroups", "deny")
+        }
+        if privileged || direct {
+            do { try Files.writeExisting("/proc/\(pid)/\(kind)_map", text(maps)) } catch let e as SyscallError {
+                throw RuntimeError("write \(kind) map \(describe(maps)): \(e.reason)", errno: e.errno)
+            }
+            return
+        }
+        let tool = kind == "uid" ? "newuidmap" : "newgidmap"
+        let file = kind == "uid" ? "/etc/subuid" : "/etc/subgid"
+        guard let path = Environment.findExecutable(tool, path: "/usr/bin:/usr/sbin:/bin:/sbin:/usr/local/bin") else {
+            throw RuntimeError("\(tool) not found, needed to map \(describe(maps)): install it (apt-get install uidmap)",
+                               errno: ENOENT)
+        }
+        var args = [String(pid)]
+        for m in maps { args += [String(m.containerID), String(m.hostID), String(m.size)] }
+        let (status, stderr) = try Processes.run(path, args)
+        if status != .exited(0) {
+            let user = Environment.userName ?? String(getuid())
+            let said = stderr.split(separator: "\n").last.map { ": " + $0 } ?? ""
+            throw RuntimeError("\(tool) refused \(kind) map \(describe(maps))\(said); each host range must be the "
+                + "caller's own id or lie in \(user)'s \(file) entry (an admin adds one with "
+                + "`usermod --add-sub\(kind)s 100000-165535 \(user)`)", errno: EPERM)
+        }
+    }
+
+    static func describe(_ maps: [RuntimeSpec.IDMapping]) -> String {
+        maps.map { "\($0.containerID):\($0.hostID):\($0.size)" }.joined(separator: ",")
+    }
+}

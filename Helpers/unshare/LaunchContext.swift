@@ -1,0 +1,31 @@
+import CoveModel
+
+/// Everything the three stages of a launch share; computed by the parent
+/// before the first fork, so the children only act on it.
+struct LaunchContext {
+    enum Mode: Equatable { case create, run(detach: Bool) }
+
+    let id: String
+    let bundle: String
+    let rootfs: String
+    let spec: RuntimeSpec
+    let process: RuntimeSpec.Process
+    let linux: RuntimeSpec.Linux
+    let mode: Mode
+    let fifoPath: String?
+    let preserveFDs: Int32
+    /// The config asks for a new user namespace (no path): the parent writes its maps.
+    let newUserNamespace: Bool
+
+    /// Namespaces to create with unshare(2) in the setup stage (not user).
+    var unshareFlags: Int32 {
+        linux.namespaces.filter { $0.path == nil && $0.type != .user }.reduce(Int32(0)) { $0 | $1.type.cloneFlag }
+    }
+
+    func has(_ kind: NamespaceKind) -> Bool { linux.namespace(kind) != nil }
+
+    var environmentPath: String {
+        for e in process.env where e.hasPrefix("PATH=") { return String(e.dropFirst(5)) }
+        return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    }
+}

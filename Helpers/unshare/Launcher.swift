@@ -1,0 +1,182 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CoveLinux
+import CoveModel
+
+/// The parent stage of `create` and `run`: it stays in the caller's
+/// namespaces, writes the id maps, records the state, and, for a
+/// foreground `run`, waits for the container as its subreaper.
+enum Launcher {
+    struct Request {
+        var id: String
+        var bundle: String
+        var mode: LaunchContext.Mode
+        var pidFile: String?
+        var consoleSocket: String?
+        var preserveFDs: Int32
+    }
+
+    static func prepare(_ r: Request, store: StateStore) throws -> LaunchContext {
+        let bundle = Files.absolute(r.bundle)
+        let configPath = bundle + "/config.json"
+        let text: String
+        do { text = try Files.readText(configPath) } catch let e as SyscallError {
+            throw RuntimeError("cannot read \(configPath): \(e.reason)", errno: e.errno)
+        }
+        let spec: RuntimeSpec
+        do { spec = try RuntimeSpec(text: text) } catch let e as SpecError {
+            throw RuntimeError("\(configPath): \(e.field): \(e.reason)", errno: EINVAL)
+        }
+        guard let process = spec.process else { throw RuntimeError("\(configPath): process is missing", errno: EINVAL) }
+        guard !process.args.isEmpty else { throw RuntimeError("\(configPath): process.args is empty", errno: EINVAL) }
+        guard let root = spec.root else { throw RuntimeError("\(configPath): root is missing", errno: EINVAL) }
+        let linux = spec.linux ?? .empty
+        let rootfs = Files.absolute(root.path, relativeTo: bundle)
+        guard Files.isDirectory(rootfs) else {
+            throw RuntimeError("root filesystem \(rootfs) is not a directory", errno: ENOENT)
+        }
+        guard linux.namespace(.mount) != nil else {
+            throw RuntimeError("\(configPath): a mount namespace is required (add {\"type\": \"mount\"} to linux.namespaces)",
+                               errno: EINVAL)
+        }
+        if process.terminal && r.consoleSocket == nil {
+            throw RuntimeError("process.terminal needs --console-socket with this cove-unshare", errno: ENOTSUP)
+        }
+        if process.terminal {
+            throw RuntimeError("process.terminal is not supported by this cove-unshare yet; set it to false",
+                               errno: ENOTSUP)
+        }
+        if spec.hostname != nil && linux.namespace(.uts) == nil {
+            throw RuntimeError("\(configPath): hostname is set but there is no uts namespace", errno: EINVAL)
+        }
+        for l in process.rlimits where !Limits.isKnown(l.type) {
+            throw RuntimeError("\(configPath): unknown rlimit \(l.type)", errno: EINVAL)
+        }
+        let userNS = linux.namespace(.user)
+        return LaunchContext(id: r.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process, linux: linux,
+                             mode: r.mode, fifoPath: r.mode == .create ? store.fifoPath(r.id) : nil,
+                             preserveFDs: r.preserveFDs, newUserNamespace: userNS != nil && userNS?.path == nil)
+    }
+
+    /// Creates the container; returns the exit code `run` should report.
+    static func launch(_ r: Request, store: StateStore) throws -> Int32 {
+        try StateStore.validate(id: r.id)
+        if store.exists(r.id) { throw RuntimeError("container \(r.id) already exists", errno: EEXIST) }
+        let ctx = try prepare(r, store: store)
+        if ctx.linux.resources.map({ !isEmptyResources($0) }) ?? false {
+            RuntimeLog.logger.warning("cgroup resources ignored: no delegated cgroup v2 subtree for this user")
+        }
+        if Environment.threadCount() != 1 {
+            throw RuntimeError("cove-unshare must be single-threaded to create namespaces", errno: EINVAL)
+        }
+        try store.reserve(r.id)
+        var keep = false
+        var initPid: pid_t = 0
+        var stagePid: pid_t = 0
+        defer {
+            if !keep {
+                if initPid > 0 { kill(initPid, SIGKILL); _ = try? Processes.wait(initPid) }
+                if stagePid > 0 { kill(stagePid, SIGKILL); _ = try? Processes.wait(stagePid) }
+                try? store.remove(r.id)
+            }
+        }
+        let lock = try FileLock.acquire(store.directory(r.id) + "/lock")
+        defer { close(lock) }
+        let created = Clock.rfc3339Now()
+        var state = ContainerState(ociVersion: ctx.spec.ociVersion, id: r.id, status: .creating, pid: 0,
+                                   bundle: ctx.bundle, rootfs: ctx.rootfs, annotations: ctx.spec.annotations,
+                                   pidStartTime: 0, created: created, owner: Environment.userName ?? "")
+        try store.save(state)
+        if let fifo = ctx.fifoPath, mkfifo(fifo, 0o600) != 0 { throw SyscallError("create \(fifo)") }
+
+        if case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
+        let (parentEnd, childEnd) = try SyncChannel.pair()
+        stagePid = try Processes.fork(namespaces: ctx.newUserNamespace ? NamespaceKind.user.cloneFlag : 0)
+        if stagePid == 0 {
+            parentEnd.close()
+            SetupStage.run(ctx, channel: childEnd)
+        }
+        childEnd.close()
+        defer { parentEnd.close() }
+
+        var ready = false
+        while !ready || initPid == 0 {
+            guard let m = try parentEnd.receive() else {
+                throw RuntimeError("container setup ended without a report", errno: EPIPE)
+            }
+            switch m {
+            case .userNamespaceReady:
+                do { try IDMaps.write(pid: stagePid, linux: ctx.linux) } catch {
+                    try? parentEnd.send(.failure(errno: EPERM, message: "\(error)"))
+                    throw error
+                }
+                try parentEnd.send(.mapsWritten)
+            case let .initPid(p):
+                initPid = p
+                _ = try? Processes.wait(stagePid)
+                stagePid = 0
+            case .ready:
+                ready = true
+            case let .failure(e, message):
+                throw RuntimeError(message, errno: e)
+            case .mapsWritten:
+                throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
+            }
+        }
+
+        state.pid = initPid
+        state.pidStartTime = Processes.stat(initPid)?.startTime ?? 0
+        state.status = r.mode == .create ? .created : .running
+        try store.save(state)
+        if let pidFile = r.pidFile {
+            try Files.writeAtomically(Files.absolute(pidFile), Array("\(initPid)".utf8))
+        }
+        if r.mode == .create {
+            keep = true
+            return 0
+        }
+        // `run`: init execs right after `ready`; the channel closes on a
+        // successful exec (close-on-exec) or carries the reason it failed.
+        if let m = try parentEnd.receive(), case let .failure(e, message) = m {
+            _ = try? Processes.wait(initPid)
+            initPid = 0
+            throw RuntimeError(message, errno: e)
+        }
+        if case .run(detach: true) = r.mode {
+            keep = true
+            return 0
+        }
+        let status = waitForeground(initPid)
+        initPid = 0
+        return status.code
+    }
+
+    /// Waits for init, passing on the signals a terminal or supervisor
+    /// sends to cove-unshare.
+    static func waitForeground(_ pid: pid_t) -> ExitStatus {
+        let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT]
+        let all = [SIGCHLD] + forwarded
+        Signals.block(all)
+        defer { Signals.unblockAll() }
+        while true {
+            // Reap first: a SIGCHLD that came before the block is lost.
+            while let (p, status) = Processes.reapAny() {
+                if p == pid { return status }
+            }
+            let sig = Signals.wait(all)
+            if sig != SIGCHLD && sig > 0 { kill(pid, sig) }
+        }
+    }
+
+    static func isEmptyResources(_ j: JSON) -> Bool {
+        guard let o = j.objectValue else { return true }
+        return o.allSatisfy { k, v in
+            if v.isNull { return true }
+            if k == "devices" { return true }   // device rules: bind mounts already limit what exists
+            if let a = v.arrayValue { return a.isEmpty }
+            if let inner = v.objectValue { return inner.isEmpty }
+            return false
+        }
+    }
+}

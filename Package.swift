@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Helpers (cove-unshare, cove-net, cove-fs) are synchronous, single-threaded
+// programs: they import CoveLinux and CoveModel only, never Foundation, NIO or
+// an HTTP client, so that they start in about a millisecond and can unshare.
+let package = Package(
+    name: "cove",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cove", targets: ["cove"]),
+        .executable(name: "cove-unshare", targets: ["cove-unshare"]),
+        .executable(name: "cove-net", targets: ["cove-net"]),
+        .executable(name: "cove-fs", targets: ["cove-fs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C: only what Swift's Glibc module does not expose.
+        .target(name: "CCoveShim"),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap",
+                       providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(name: "CSlirp", pkgConfig: "slirp",
+                       providers: [.apt(["libslirp-dev", "libglib2.0-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+
+        // Codable-free OCI types, JSON, wire messages, errors. No I/O.
+        .target(name: "CoveModel"),
+        // Typed synchronous syscall wrappers.
+        .target(name: "CoveLinux", dependencies: [
+            "CCoveShim", "CoveModel",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .target(name: "CoveImages", dependencies: ["CoveModel"]),
+        .target(name: "CoveEngine", dependencies: [
+            "CoveModel", "CoveImages", "CoveLinux",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "CoveCommands", dependencies: [
+            "CoveEngine", "CoveModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "cove", dependencies: ["CoveCommands"]),
+
+        .executableTarget(name: "cove-unshare", dependencies: [
+            "CoveLinux", "CoveModel",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Helpers/unshare"),
+        .executableTarget(name: "cove-net", dependencies: ["CoveLinux", "CoveModel"],
+                          path: "Helpers/net"),
+        .executableTarget(name: "cove-fs", dependencies: ["CoveLinux", "CoveModel"],
+                          path: "Helpers/fs"),
+
+        .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),
+        .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoveModel"]),
+    ]
+)

@@ -1,0 +1,33 @@
+#ifndef COVE_FD_H
+#define COVE_FD_H
+#include <sys/types.h>
+#include <stdint.h>
+
+extern const uint64_t COVE_RESOLVE_IN_ROOT;
+extern const uint64_t COVE_RESOLVE_NO_MAGICLINKS;
+extern const int COVE_O_PATH;
+
+/// openat2(2): path resolution confined by resolve flags.
+int cove_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve);
+/// A SOCK_SEQPACKET pair, both ends close-on-exec.
+int cove_seqpacket_pair(int fds[2]);
+/// Marks every fd >= lowfd close-on-exec (close_range with CLOSE_RANGE_CLOEXEC).
+int cove_cloexec_from(int lowfd);
+/// Clear FD_CLOEXEC on fd.
+int cove_clear_cloexec(int fd);
+int cove_set_cloexec(int fd);
+/// Waits for a POSIX write lock on the whole file. Such a lock belongs to
+/// the process: a forked child does not inherit it (flock's would be).
+int cove_lock_file(int fd);
+/// pipe2(fds, O_CLOEXEC).
+int cove_pipe_cloexec(int fds[2]);
+/// Send fd over a unix socket with one byte of payload (SCM_RIGHTS).
+int cove_send_fd(int sock, int fd);
+/// Receive one fd from a unix socket; returns the fd or -1.
+int cove_recv_fd(int sock);
+/// Block the listed signals (count entries) and return 0; used before sigwaitinfo.
+int cove_block_signals(const int *sigs, int count);
+int cove_unblock_all_signals(void);
+/// Wait for one of the blocked signals; returns the signal number.
+int cove_wait_signal(const int *sigs, int count);
+#endif

@@ -1,0 +1,8 @@
+#ifndef COVE_SHIM_H
+#define COVE_SHIM_H
+// Umbrella header: one header per concern, every symbol prefixed cove_.
+#include "cove_ns.h"
+#include "cove_mount.h"
+#include "cove_prctl.h"
+#include "cove_fd.h"
+#endif

@@ -1,0 +1,30 @@
+import ArgumentParser
+import CoveEngine
+
+/// The `cove` command tree. It lives in a library so it can be tested; the
+/// executable only calls `main()`.
+public struct CoveCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "cove",
+        abstract: "Run OCI containers as an unprivileged user: no daemon, nothing setuid.",
+        version: CoveVersion.string,
+        subcommands: [Info.self])
+
+    public init() {}
+}
+
+public enum CoveVersion {
+    public static let string = "0.1.0"
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show where cove's helpers are and whether they are found.")
+
+    func run() throws {
+        let locator = HelperLocator(executablePath: CommandLine.arguments[0])
+        print("version: \(CoveVersion.string)")
+        for helper in ["cove-unshare", "cove-fs", "cove-net"] {
+            print("\(helper): \(locator.find(helper) ?? "not found (searched \(locator.searchPath.joined(separator: ", ")))")")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCoveShim
+
+/// Small synchronous file operations for the helpers (no Foundation).
+public enum Files {
+    public static func read(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SyscallError("open \(path)") }
+        defer { close(fd) }
+        return try readAll(fd: fd, limit: limit, what: path)
+    }
+
+    public static func readText(_ path: String) throws -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    public static func readAll(fd: Int32, limit: Int = 64 << 20, what: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw SyscallError("read \(what)") }
+            if n == 0 { break }
+            out += buf[0..<n]
+            if out.count > limit { throw SyscallError("read \(what)", errno: EFBIG) }
+        }
+        return out
+    }
+
+    public static func writeAll(fd: Int32, _ bytes: [UInt8], what: String) throws {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 { if errno == EINTR { continue }; throw SyscallError("write \(what)") }
+            off += n
+        }
+    }
+
+    /// Writes to an existing file (a /proc knob, say) without creating it.
+    public static func writeExisting(_ path: String, _ text: String) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        if fd < 0 { throw SyscallError("open \(path)") }
+        defer { close(fd) }
+        try writeAll(fd: fd, Array(text.utf8), what: path)
+    }
+
+    /// Writes a whole file under a temporary name, syncs and renames it into
+    /// place, so that a reader sees the old content or the new, never half.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+        let tmp = "\(path).tmp-\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        if fd < 0 { throw SyscallError("create \(tmp)") }
+        do {
+            try writeAll(fd: fd, bytes, what: tmp)
+            if fsync(fd) != 0 { throw SyscallError("fsync \(tmp)") }
+        } catch {
+            close(fd); unlink(tmp); throw error
+        }
+        close(fd)
+        if rename(tmp, path) != 0 { let e = SyscallError("rename \(tmp)"); unlink(tmp); throw e }
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func lstatMode(_ path: String) -> mode_t? {
+        var st = stat()
+        return lstat(path, &st) == 0 ? st.st_mode : nil
+    }
+    public static func statMode(_ path: String) -> mode_t? {
+        var st = stat()
+        return stat(path, &st) == 0 ? st.st_mode : nil
+    }
+    public static func isDirectory(_ path: String) -> Bool {
+        guard let m = statMode(path) else { return false }
+        return m & S_IFMT == S_IFDIR
+    }
+
+    /// mkdir -p; existing directories are fine.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        if isDirectory(path) { return }
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, mode) != 0 && errno != EEXIST { throw SyscallError("mkdir \(prefix)") }
+        }
+        if !isDirectory(path) { throw SyscallError("mkdir \(path)", errno: ENOTDIR) }
+    }
+
+    /// rm -r of a directory tree this process owns (state directories).
+    public static func removeTree(_ path: String) throws {
+        guard let m = lstatMode(path) else { return }
+        if m & S_IFMT == S_IFDIR {
+            for n in try listDirectory(path) { try removeTree(path + "/" + n) }
+            if rmdir(path) != 0 && errno != ENOENT { throw SyscallError("remove \(path)") }
+        } else if unlink(path) != 0 && errno != ENOENT {
+            throw SyscallError("remove \(path)")
+        }
+    }
+
+    public static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw SyscallError("open directory \(path)") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let e = readdir(dir) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public static func realPath(_ path: String) throws -> String {
+        guard let p = realpath(path, nil) else { throw SyscallError("resolve \(path)") }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    public static func currentDirectory() -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buf, buf.count) != nil else { return "/" }
+        return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Makes `path` absolute against the current directory, without touching
+    /// the filesystem, and folds "." and "..".
+    public static func absolute(_ path: String, relativeTo base: String? = nil) -> String {
+        let joined = path.hasPrefix("/") ? path : (base ?? currentDirectory()) + "/" + path
+        return normalize(joined)
+    }
+
+    public static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for p in path.split(separator: "/") {
+            if p == "." { continue }
+            if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(p)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}

@@ -1,0 +1,191 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCoveShim
+
+/// A config mount's option strings, sorted into what mount(2) takes.
+public struct MountOptions: Equatable, Sendable {
+    public var flags: UInt = 0
+    /// Flags the options clear (rw, suid…): kept so a remount does not add them back.
+    public var cleared: UInt = 0
+    public var propagation: [UInt] = []
+    public var bind = false
+    public var recursive = false
+    /// Filesystem-specific options, passed as mount(2)'s data.
+    public var data: [String] = []
+    /// Options that only some runtimes know and that change nothing here.
+    public var ignored: [String] = []
+
+    static let flagTable: [String: (set: UInt, clear: UInt)] = [
+        "ro": (COVE_MS_RDONLY, 0), "rw": (0, COVE_MS_RDONLY),
+        "nosuid": (COVE_MS_NOSUID, 0), "suid": (0, COVE_MS_NOSUID),
+        "nodev": (COVE_MS_NODEV, 0), "dev": (0, COVE_MS_NODEV),
+        "noexec": (COVE_MS_NOEXEC, 0), "exec": (0, COVE_MS_NOEXEC),
+        "sync": (COVE_MS_SYNCHRONOUS, 0), "async": (0, COVE_MS_SYNCHRONOUS),
+        "dirsync": (COVE_MS_DIRSYNC, 0), "remount": (COVE_MS_REMOUNT, 0),
+        "mand": (COVE_MS_MANDLOCK, 0), "nomand": (0, COVE_MS_MANDLOCK),
+        "atime": (0, COVE_MS_NOATIME), "noatime": (COVE_MS_NOATIME, 0),
+        "diratime": (0, COVE_MS_NODIRATIME), "nodiratime": (COVE_MS_NODIRATIME, 0),
+        "relatime": (COVE_MS_RELATIME, 0), "norelatime": (0, COVE_MS_RELATIME),
+        "strictatime": (COVE_MS_STRICTATIME, 0), "nostrictatime": (0, COVE_MS_STRICTATIME),
+        "lazytime": (COVE_MS_LAZYTIME, 0), "nolazytime": (0, COVE_MS_LAZYTIME),
+        "silent": (COVE_MS_SILENT, 0), "loud": (0, COVE_MS_SILENT),
+    ]
+    static let propagationTable: [String: UInt] = [
+        "private": COVE_MS_PRIVATE, "rprivate": COVE_MS_PRIVATE | COVE_MS_REC,
+        "shared": COVE_MS_SHARED, "rshared": COVE_MS_SHARED | COVE_MS_REC,
+        "slave": COVE_MS_SLAVE, "rslave": COVE_MS_SLAVE | COVE_MS_REC,
+        "unbindable": COVE_MS_UNBINDABLE, "runbindable": COVE_MS_UNBINDABLE | COVE_MS_REC,
+    ]
+    /// podman's, crun's and docker's own markers; none asks for anything
+    /// mount(2) does here (idmap is the storage issue's).
+    static let ignoredOptions: Set<String> = [
+        "tmpcopyup", "notmpcopyup", "copy-symlink", "nocopyup", "z", "Z", "U", "defaults",
+        "private-volume", "rro", "rrw", "idmap", "ridmap", "noswap",
+    ]
+
+    public init(_ options: [String]) {
+        for o in options {
+            if o == "bind" { bind = true; continue }
+            if o == "rbind" { bind = true; recursive = true; continue }
+            if let f = MountOptions.flagTable[o] {
+                flags = (flags | f.set) & ~f.clear
+                cleared = (cleared | f.clear) & ~f.set
+                continue
+            }
+            if let p = MountOptions.propagationTable[o] { propagation.append(p); continue }
+            if MountOptions.ignoredOptions.contains(o) || o.hasPrefix("idmap=") { ignored.append(o); continue }
+            data.append(o)
+        }
+    }
+
+    public var dataString: String? { data.isEmpty ? nil : data.joined(separator: ",") }
+
+    /// Propagation string of `rootfsPropagation` as mount(2) flags.
+    public static func propagation(named name: String) -> UInt? { propagationTable[name] }
+}
+
+public enum Mounts {
+    public static func mount(_ source: String?, _ target: String, type: String?, flags: UInt,
+                             data: String?, describe: @autoclosure () -> String) throws {
+        if cove_mount(source, target, type, flags, data) != 0 { throw SyscallError(describe()) }
+    }
+
+    public static func setPropagation(_ target: String, _ flags: UInt, describe: @autoclosure () -> String) throws {
+        if cove_mount(nil, target, nil, flags, nil) != 0 { throw SyscallError(describe()) }
+    }
+
+    /// Remounts a bind mount with `flags`. In a user namespace the kernel
+    /// refuses to drop flags it locked on the source (nosuid, nodev,
+    /// noexec, ro, atime): on EPERM, retry keeping those of `source`.
+    public static func remountBind(_ target: String, flags: UInt, cleared: UInt = 0, source: String?,
+                                   describe: @autoclosure () -> String) throws {
+        let base = COVE_MS_BIND | COVE_MS_REMOUNT
+        if cove_mount(nil, target, nil, base | flags, nil) == 0 { return }
+        let first = errno
+        var locked: UInt = 0
+        if first == EPERM, cove_mount_flags_of(source ?? target, &locked) == 0 || cove_mount_flags_of(target, &locked) == 0 {
+            let atimeMask = COVE_MS_NOATIME | COVE_MS_RELATIME | COVE_MS_STRICTATIME | COVE_MS_NODIRATIME
+            var f = flags | (locked & ~atimeMask)
+            if flags & atimeMask == 0 { f |= locked & atimeMask }
+            if cove_mount(nil, target, nil, base | f, nil) == 0 { return }
+        }
+        throw SyscallError(describe(), errno: first)
+    }
+
+    public static func pivotRoot(_ newRoot: String) throws {
+        // pivot_root(".", ".") stacks the old root on the new one; detaching
+        // it then needs no put_old directory inside the image.
+        try check("chdir \(newRoot)", chdir(newRoot))
+        try check("pivot_root \(newRoot)", cove_pivot_root(".", "."))
+        try check("detach the old root", cove_umount2(".", COVE_MNT_DETACH))
+        try check("chdir /", chdir("/"))
+    }
+
+    public static func unmount(_ target: String, detach: Bool = true) throws {
+        try check("unmount \(target)", cove_umount2(target, detach ? COVE_MNT_DETACH : 0))
+    }
+}
+
+/// A directory to build a container's mounts in, opened once: every path
+/// under it resolves with RESOLVE_IN_ROOT, so a symlink in the image can
+/// never send a mount outside the root.
+public struct ConfinedRoot: Sendable {
+    public let path: String
+    public let fd: Int32
+
+    public init(_ path: String) throws {
+        self.path = path
+        fd = Glibc.open(path, COVE_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw SyscallError("open root \(path)") }
+    }
+
+    public func close() { _ = Glibc.close(fd) }
+
+    private func relative(_ p: String) -> String {
+        let parts = p.split(separator: "/").filter { $0 != "." && !$0.isEmpty }
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
+    /// Opens `inside` (a path as the container sees it) as O_PATH.
+    public func open(_ inside: String, flags: Int32 = 0) throws -> Int32 {
+        let fd = cove_openat2(self.fd, relative(inside), COVE_O_PATH | O_CLOEXEC | flags, 0, COVE_RESOLVE_IN_ROOT)
+        if fd < 0 { throw SyscallError("open \(inside) in \(path)") }
+        return fd
+    }
+
+    /// mkdir -p inside the root.
+    public func makeDirectories(_ inside: String, mode: mode_t = 0o755) throws {
+        var prefix = ""
+        var parent = try open(".")
+        defer { Glibc.close(parent) }
+        for part in inside.split(separator: "/") where part != "." && !part.isEmpty {
+            prefix += "/" + part
+            var next = cove_openat2(self.fd, relative(prefix), COVE_O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                                    COVE_RESOLVE_IN_ROOT)
+            if next < 0 && errno == ENOENT {
+                if mkdirat(parent, String(part), mode) != 0 && errno != EEXIST {
+                    throw SyscallError("mkdir \(prefix) in \(path)")
+                }
+                next = cove_openat2(self.fd, relative(prefix), COVE_O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                                    COVE_RESOLVE_IN_ROOT)
+            }
+            if next < 0 { throw SyscallError("mkdir \(prefix) in \(path)") }
+            Glibc.close(parent)
+            parent = next
+        }
+    }
+
+    /// Makes sure a file exists at `inside` (a bind target for a file).
+    public func makeFile(_ inside: String) throws {
+        let dir = inside.split(separator: "/").dropLast().joined(separator: "/")
+        try makeDirectories(dir)
+        let fd = cove_openat2(self.fd, relative(inside), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0o644,
+                              COVE_RESOLVE_IN_ROOT)
+        if fd < 0 {
+            // An existing non-regular file (a directory, a device) is fine as
+            // a target if it opens at all.
+            if errno == EISDIR || errno == EACCES || errno == EROFS || errno == ETXTBSY || errno == ENXIO {
+                Glibc.close(try open(inside))
+                return
+            }
+            throw SyscallError("create \(inside) in \(path)")
+        }
+        Glibc.close(fd)
+    }
+
+    /// A path through /proc/self/fd that names `inside` for mount(2), and
+    /// the fd to close once mounted.
+    public func mountTarget(_ inside: String) throws -> (path: String, fd: Int32) {
+        let fd = try open(inside)
+        return ("/proc/self/fd/\(fd)", fd)
+    }
+
+    public func symlink(_ target: String, at inside: String) throws {
+        let dirPart = inside.split(separator: "/").dropLast().joined(separator: "/")
+        let name = String(inside.split(separator: "/").last ?? "")
+        let dfd = try open(dirPart, flags: O_DIRECTORY)
+        defer { Glibc.close(dfd) }
+        if symlinkat(target, dfd, name) != 0 && errno != EEXIST { throw SyscallError("symlink \(inside) in \(path)") }
+    }
+}

@@ -1,0 +1,49 @@
+/// Messages between cove-unshare's stages on their SOCK_SEQPACKET socket.
+/// One message per packet; fields separated by the ASCII unit separator.
+/// Errors cross as (errno, text), never as a bare exit status.
+public enum SyncMessage: Equatable, Sendable {
+    /// The setup child made its user namespace and waits for its id maps.
+    case userNamespaceReady
+    /// The parent wrote the maps.
+    case mapsWritten
+    /// The container's init, as the parent's PID namespace numbers it.
+    case initPid(Int32)
+    /// Init finished setup: it now waits for `start`, or execs at once.
+    case ready
+    case failure(errno: Int32, message: String)
+
+    private static let sep: UInt8 = 0x1F
+
+    public func encoded() -> [UInt8] {
+        func join(_ parts: [String]) -> [UInt8] {
+            var out: [UInt8] = []
+            for (i, p) in parts.enumerated() {
+                if i > 0 { out.append(SyncMessage.sep) }
+                out += Array(p.utf8)
+            }
+            return out
+        }
+        switch self {
+        case .userNamespaceReady: return join(["userns"])
+        case .mapsWritten: return join(["maps"])
+        case let .initPid(p): return join(["pid", String(p)])
+        case .ready: return join(["ready"])
+        case let .failure(e, m): return join(["fail", String(e), m])
+        }
+    }
+
+    public init?(decoding bytes: [UInt8]) {
+        let parts = bytes.split(separator: SyncMessage.sep, maxSplits: 2, omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        switch parts.first {
+        case "userns": self = .userNamespaceReady
+        case "maps": self = .mapsWritten
+        case "pid": guard parts.count == 2, let p = Int32(parts[1]) else { return nil }; self = .initPid(p)
+        case "ready": self = .ready
+        case "fail":
+            guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
+            self = .failure(errno: e, message: parts[2])
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import CoveCommands
+
+CoveCommand.main()
