@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+
+/// Drives the built binaries from outside, as the unprivileged user that
+/// `make test` drops to. Binaries come from COVE_BIN_DIR, else this
+/// package's .build/debug.
+enum Harness {
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static let binDir: String = {
+        if let d = ProcessInfo.processInfo.environment["COVE_BIN_DIR"], !d.isEmpty { return d }
+        return packageRoot + "/.build/debug"
+    }()
+
+    static func binary(_ name: String) -> String { binDir + "/" + name }
+
+    static var isUnprivileged: Bool { getuid() != 0 }
+    static let unprivilegedNote: Comment =
+        "integration tests must run as an unprivileged user: run `make test`, which drops to one"
+
+    static let userName: String = {
+        guard let pw = getpwuid(getuid()) else { return ProcessInfo.processInfo.environment["USER"] ?? "" }
+        return String(cString: pw.pointee.pw_name)
+    }()
+
+    /// The first /etc/subuid (or subgid) range of this user.
+    static func subordinateRange(_ file: String) -> (start: UInt32, count: UInt32)? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ":")
+            if f.count == 3, f[0] == userName || f[0] == String(getuid()),
+               let s = UInt32(f[1]), let c = UInt32(f[2]) { return (s, c) }
+        }
+        return nil
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    struct Timeout: Error, CustomStringConvertible {
+        let command: String
+        var description: String { "timed out: \(command)" }
+    }
+
+    /// Runs a program to its end, with output in files (a container left
+    /// behind may keep a pipe open) and a bound on its time.
+    @discardableResult
+    static func run(_ exe: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:],
+                    timeout: Double = 60) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let dir = try temporaryDirectory("out")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = FileManager.default.createFile(atPath: dir + "/o", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/e", contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/o"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/e"))
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(5_000) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            throw Timeout(command: ([exe] + args).joined(separator: " "))
+        }
+        p.waitUntilExit()
+        try out.close()
+        try err.close()
+        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+        return Output(status: status,
+                      stdout: (try? String(contentsOfFile: dir + "/o", encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: dir + "/e", encoding: .utf8)) ?? "")
+    }
+
+    /// Waits, bounded, for a process started with `Bundle.startInBackground`.
+    static func finish(_ p: Process, timeout: Double) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(5_000) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            throw Timeout(command: p.arguments?.joined(separator: " ") ?? "")
+        }
+        return p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+    }
+
+    static func temporaryDirectory(_ tag: String) throws -> String {
+        var template = Array((NSTemporaryDirectory() + "/cove-it-\(tag)-XXXXXX").utf8CString)
+        guard let p = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        return String(cString: p)
+    }
+
+    /// A busybox root filesystem made from Debian's busybox-static.
+    static func makeRootfs(at dir: String) throws {
+        let fm = FileManager.default
+        for d in ["bin", "etc", "tmp", "proc", "sys", "dev", "root"] {
+            try fm.createDirectory(atPath: dir + "/" + d, withIntermediateDirectories: true)
+        }
+        try fm.copyItem(atPath: "/bin/busybox", toPath: dir + "/bin/busybox")
+        let list = try run("/bin/busybox", ["--list"]).stdout.split(separator: "\n")
+        for applet in list where applet != "busybox" {
+            try? fm.createSymbolicLink(atPath: dir + "/bin/" + applet, withDestinationPath: "busybox")
+        }
+        try "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n"
+            .write(toFile: dir + "/etc/passwd", atomically: true, encoding: .utf8)
+        try "root:x:0:\nnogroup:x:65534:\n".write(toFile: dir + "/etc/group", atomically: true, encoding: .utf8)
+    }
+}
+
+/// A bundle (config.json + rootfs) in a temporary directory, removed at the
+/// end; the config starts from `cove-unshare spec --rootless`.
+final class Bundle {
+    let dir: String
+    let stateRoot: String
+    var config: [String: Any]
+
+    init(_ tag: String = "bundle") throws {
+        dir = try Harness.temporaryDirectory(tag)
+        stateRoot = dir + "/state"
+        try Harness.makeRootfs(at: dir + "/rootfs")
+        let r = try Harness.run(Harness.binary("cove-unshare"), ["spec", "--rootless"], cwd: dir)
+        guard r.status == 0 else { throw POSIXError(.EINVAL) }
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))
+        config = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    deinit {
+        // Ids were mapped to subordinate uids: chmod what we can, then remove.
+        _ = try? Harness.run("/bin/chmod", ["-R", "u+rwX", dir], timeout: 20)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    var process: [String: Any] {
+        get { config["process"] as? [String: Any] ?? [:] }
+        set { config["process"] = newValue }
+    }
+    var linux: [String: Any] {
+        get { config["linux"] as? [String: Any] ?? [:] }
+        set { config["linux"] = newValue }
+    }
+    var mounts: [[String: Any]] {
+        get { config["mounts"] as? [[String: Any]] ?? [] }
+        set { config["mounts"] = newValue }
+    }
+
+    func setArgs(_ args: [String]) { process["args"] = args }
+
+    /// Writes config.json and runs `cove-unshare ARGS` with this bundle's state root.
+    @discardableResult
+    func runtime(_ args: [String], timeout: Double = 60) throws -> Harness.Output {
+        let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: dir + "/config.json"))
+        return try Harness.run(Harness.binary("cove-unshare"), ["--root", stateRoot] + args, cwd: dir,
+                               timeout: timeout)
+    }
+
+    /// `run` of a shell script in the container.
+    func sh(_ script: String, id: String = "t") throws -> Harness.Output {
+        setArgs(["sh", "-c", script])
+        return try runtime(["run", "--bundle", dir, id])
+    }
+
+    /// Starts `cove-unshare ARGS` without waiting; output goes to /dev/null.
+    func startInBackground(_ args: [String]) throws -> Process {
+        let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: dir + "/config.json"))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Harness.binary("cove-unshare"))
+        p.arguments = ["--root", stateRoot] + args
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// Polls `state` until it reports `status`, for at most ten seconds.
+    func waitForStatus(_ id: String, _ status: String) throws {
+        for _ in 0..<1000 {
+            if try state(id)?["status"] as? String == status { return }
+            usleep(10_000)
+        }
+        throw Harness.Timeout(command: "wait for \(id) to be \(status)")
+    }
+
+    func state(_ id: String) throws -> [String: Any]? {
+        let r = try runtime(["state", id])
+        guard r.status == 0, let d = r.stdout.data(using: .utf8) else { return nil }
+        return try JSONSerialization.jsonObject(with: d) as? [String: Any]
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+/// create → start → kill → delete, and the errors between them.
+@Suite(.enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct RuntimeLifecycleTests {
+    @Test func statesAreWalkedInOrder() throws {
+        let b = try Bundle()
+        let marker = b.dir + "/started"
+        let host = b.dir
+        b.mounts.append(["destination": "/host", "type": "bind", "source": host, "options": ["rbind"]])
+        b.setArgs(["sh", "-c", "touch /host/started; exec sleep 60"])
+        let pidFile = b.dir + "/pid"
+        let c = try b.runtime(["create", "--bundle", b.dir, "--pid-file", pidFile, "c1"])
+        #expect(c.status == 0, "\(c.stderr)")
+        let created = try #require(try b.state("c1"))
+        #expect(created["status"] as? String == "created")
+        #expect(created["id"] as? String == "c1")
+        #expect(created["bundle"] as? String == b.dir)
+        let pid = try #require(created["pid"] as? Int)
+        #expect(try String(contentsOfFile: pidFile, encoding: .utf8) == String(pid))
+        #expect(kill(pid_t(pid), 0) == 0)
+        // The process has not run before start.
+        usleep(100_000)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+
+        #expect(try b.runtime(["start", "c1"]).status == 0)
+        #expect(try b.state("c1")?["status"] as? String == "running")
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: marker) && waited < 500 { usleep(10_000); waited += 1 }
+        #expect(FileManager.default.fileExists(atPath: marker))
+
+        let second = try b.runtime(["start", "c1"])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("running"))
+
+        let busy = try b.runtime(["delete", "c1"])
+        #expect(busy.status != 0, "delete of a running container must fail")
+
+        #expect(try b.runtime(["kill", "c1", "KILL"]).status == 0)
+        waited = 0
+        while try b.state("c1")?["status"] as? String != "stopped" && waited < 500 { usleep(10_000); waited += 1 }
+        #expect(try b.state("c1")?["status"] as? String == "stopped")
+
+        let killStopped = try b.runtime(["kill", "c1", "TERM"])
+        #expect(killStopped.status != 0)
+        #expect(killStopped.stderr.contains("stopped"))
+
+        #expect(try b.runtime(["delete", "c1"]).status == 0)
+        let gone = try b.runtime(["state", "c1"])
+        #expect(gone.status != 0)
+        #expect(gone.stderr.contains("does not exist"))
+    }
+
+    @Test func killAcceptsNumbersAndNamesAndDeleteForceStopsARunningContainer() throws {
+        let b = try Bundle()
+        b.setArgs(["sleep", "60"])
+        #expect(try b.runtime(["create", "--bundle", b.dir, "k1"]).status == 0)
+        #expect(try b.runtime(["start", "k1"]).status == 0)
+        #expect(try b.runtime(["kill", "k1", "0"]).status == 0)
+        #expect(try b.runtime(["kill", "k1", "SIGCONT"]).status == 0)
+        let bad = try b.runtime(["kill", "k1", "NOSUCHSIG"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("unknown signal"))
+        let pid = try #require(try b.state("k1")?["pid"] as? Int)
+        #expect(try b.runtime(["delete", "--force", "k1"]).status == 0)
+        #expect(kill(pid_t(pid), 0) != 0 || Self.isZombie(pid))
+        #expect(try b.runtime(["list", "--quiet"]).stdout.isEmpty)
+    }
+
+    @Test func aCreatedContainerCanBeDeletedWithForceWithoutEverRunning() throws {
+        let b = try Bundle()
+        b.setArgs(["sh", "-c", "touch /tmp/ran"])
+        b.config["root"] = ["path": "rootfs", "readonly": false]
+        #expect(try b.runtime(["create", "--bundle", b.dir, "d1"]).status == 0)
+        #expect(try b.runtime(["delete", "--force", "d1"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: b.dir + "/rootfs/tmp/ran"))
+    }
+
+    @Test func listShowsContainersAsTableAndJSON() throws {
+        let b = try Bundle()
+        b.setArgs(["sleep", "60"])
+        #expect(try b.runtime(["create", "--bundle", b.dir, "l1"]).status == 0)
+        defer { _ = try? b.runtime(["delete", "--force", "l1"]) }
+        let table = try b.runtime(["list"])
+        #expect(table.stdout.hasPrefix("ID"))
+        #expect(table.stdout.contains("l1"))
+        #expect(table.stdout.contains("created"))
+        let json = try b.runtime(["list", "--format", "json"])
+        let items = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(items?.first?["id"] as? String == "l1")
+    }
+
+    @Test func aDuplicateIdIsRefusedAndLeavesTheFirstAlone() throws {
+        let b = try Bundle()
+        b.setArgs(["sleep", "60"])
+        #expect(try b.runtime(["create", "--bundle", b.dir, "dup"]).status == 0)
+        defer { _ = try? b.runtime(["delete", "--force", "dup"]) }
+        let again = try b.runtime(["create", "--bundle", b.dir, "dup"])
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("already exists"))
+        #expect(try b.state("dup")?["status"] as? String == "created")
+    }
+
+    @Test func runDetachLeavesTheContainerRunning() throws {
+        let b = try Bundle()
+        b.setArgs(["sleep", "60"])
+        let r = try b.runtime(["run", "--detach", "--bundle", b.dir, "bg"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try b.state("bg")?["status"] as? String == "running")
+        #expect(try b.runtime(["delete", "--force", "bg"]).status == 0)
+    }
+
+    static func isZombie(_ pid: Int) -> Bool {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+    }
+}
+
+/// Bad input: one line saying what failed, and a non-zero exit.
+@Suite(.enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct RuntimeErrorTests {
+    @Test func aMissingProgramFailsCreateWithTheWordsPodmanMaps() throws {
+        let b = try Bundle()
+        b.setArgs(["no-such-program"])
+        let r = try b.runtime(["create", "--bundle", b.dir, "e1"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("executable file not found in $PATH"))
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        // A failed create leaves nothing behind.
+        #expect(try b.runtime(["list", "--quiet"]).stdout.isEmpty)
+    }
+
+    @Test func aBrokenConfigNamesTheField() throws {
+        let b = try Bundle()
+        b.process["cwd"] = "relative/dir"
+        let r = try b.runtime(["run", "--bundle", b.dir, "e2"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("process.cwd"))
+        b.process["cwd"] = "/"
+        b.config["ociVersion"] = "2.0.0"
+        let v = try b.runtime(["run", "--bundle", b.dir, "e3"])
+        #expect(v.status != 0)
+        #expect(v.stderr.contains("ociVersion"))
+    }
+
+    @Test func aMissingBundleIsOneClearLine() throws {
+        let r = try Harness.run(Harness.binary("cove-unshare"), ["--root", NSTemporaryDirectory() + "/cove-none",
+                                                                 "run", "--bundle", "/nonexistent/bundle", "x"])
+        #expect(r.status != 0)
+        #expect(r.stderr == "cove-unshare: cannot read /nonexistent/bundle/config.json: No such file or directory\n")
+    }
+
+    @Test func unknownCommandsAndOptionsAreRefused() throws {
+        let cmd = try Harness.run(Harness.binary("cove-unshare"), ["frobnicate"])
+        #expect(cmd.status != 0)
+        #expect(cmd.stderr.contains("unknown command frobnicate"))
+        let opt = try Harness.run(Harness.binary("cove-unshare"), ["create", "--bogus", "x"])
+        #expect(opt.status != 0)
+        #expect(opt.stderr.contains("unknown option --bogus"))
+    }
+
+    @Test func anUnmappedUserIsReportedAsSuch() throws {
+        let b = try Bundle()
+        b.process["user"] = ["uid": 4242, "gid": 4242]
+        let r = try b.sh("id")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("not mapped"))
+    }
+
+    @Test func featuresDescribesTheRuntime() throws {
+        let r = try Harness.run(Harness.binary("cove-unshare"), ["features"])
+        #expect(r.status == 0)
+        let j = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        #expect(j?["ociVersionMax"] as? String == "1.3.0")
+        let ns = (j?["linux"] as? [String: Any])?["namespaces"] as? [String]
+        #expect(ns?.contains("user") == true)
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+
+/// cove-unshare as a user runs it: `run` of a busybox bundle, checked from
+/// inside the container.
+@Suite(.enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct RuntimeRunTests {
+    @Test func runPrintsOutputAndReturnsTheExitCode() throws {
+        let b = try Bundle()
+        let r = try b.sh("echo hello from inside; exit 7")
+        #expect(r.stdout == "hello from inside\n")
+        #expect(r.status == 7)
+        // `run` without --detach removes the container afterwards.
+        #expect(try b.runtime(["list", "--quiet"]).stdout.isEmpty)
+    }
+
+    @Test func aKilledInitReportsOneHundredTwentyEightPlusTheSignal() throws {
+        let b = try Bundle()
+        b.setArgs(["sleep", "60"])
+        let run = try b.startInBackground(["run", "--bundle", b.dir, "sig"])
+        try b.waitForStatus("sig", "running")
+        #expect(try b.runtime(["kill", "sig", "KILL"]).status == 0)
+        #expect(try Harness.finish(run, timeout: 20) == 137)
+    }
+
+    @Test func signalsToTheForegroundRuntimeReachTheContainer() throws {
+        let b = try Bundle()
+        b.setArgs(["sh", "-c", "trap 'exit 3' TERM; echo up; while true; do sleep 0.05; done"])
+        let run = try b.startInBackground(["run", "--bundle", b.dir, "fwd"])
+        try b.waitForStatus("fwd", "running")
+        usleep(200_000)   // let the shell install its trap
+        kill(run.processIdentifier, SIGTERM)
+        #expect(try Harness.finish(run, timeout: 20) == 3)
+    }
+
+    @Test func rootInsideIsTheUserOutside() throws {
+        let b = try Bundle()
+        let shared = try Harness.temporaryDirectory("shared")
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        b.mounts.append(["destination": "/shared", "type": "bind", "source": shared, "options": ["rbind", "rw"]])
+        let r = try b.sh("id -u; head -n1 /proc/self/uid_map; touch /shared/made-inside")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.first == "0")
+        let map = lines.dropFirst().first?.split(separator: " ").map(String.init) ?? []
+        #expect(map == ["0", String(getuid()), "1"])
+        let attrs = try FileManager.default.attributesOfItem(atPath: shared + "/made-inside")
+        #expect((attrs[.ownerAccountID] as? NSNumber)?.uint32Value == getuid())
+    }
+
+    @Test func aFullSubordinateRangeIsMapped() throws {
+        let range = try #require(Harness.subordinateRange("/etc/subuid"), "no /etc/subuid range for \(Harness.userName)")
+        let grange = try #require(Harness.subordinateRange("/etc/subgid"), "no /etc/subgid range for \(Harness.userName)")
+        let b = try Bundle()
+        b.linux["uidMappings"] = [["containerID": 0, "hostID": getuid(), "size": 1],
+                                  ["containerID": 1, "hostID": range.start, "size": range.count]]
+        b.linux["gidMappings"] = [["containerID": 0, "hostID": getgid(), "size": 1],
+                                  ["containerID": 1, "hostID": grange.start, "size": grange.count]]
+        b.config["root"] = ["path": "rootfs", "readonly": false]
+        let r = try b.sh("touch /tmp/f && chown 1000:1000 /tmp/f && stat -c '%u %g' /tmp/f && wc -l < /proc/self/uid_map")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "1000 1000\n2\n")
+        let attrs = try FileManager.default.attributesOfItem(atPath: b.dir + "/rootfs/tmp/f")
+        #expect((attrs[.ownerAccountID] as? NSNumber)?.uint32Value == range.start + 999)
+        #expect((attrs[.groupOwnerAccountID] as? NSNumber)?.uint32Value == grange.start + 999)
+        try? FileManager.default.removeItem(atPath: b.dir + "/rootfs/tmp/f")
+    }
+
+    @Test func withNoMappingsListedTheSubordinateRangeIsUsed() throws {
+        let range = try #require(Harness.subordinateRange("/etc/subuid"))
+        let b = try Bundle()
+        b.linux["uidMappings"] = nil
+        b.linux["gidMappings"] = nil
+        let r = try b.sh("cat /proc/self/uid_map")
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows == [["0", String(getuid()), "1"], ["1", String(range.start), String(range.count)]])
+    }
+
+    @Test func initIsPidOneAndNoHostProcessIsVisible() throws {
+        let b = try Bundle()
+        let r = try b.sh("echo $$; ls /proc | grep -c '^[0-9]'; test -e /proc/\(getpid()) && echo host-visible || true")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.first == "1")
+        // sh, ls and grep at most: nothing of the host.
+        #expect((Int(lines.dropFirst().first ?? "") ?? 99) <= 3)
+        #expect(!r.stdout.contains("host-visible"))
+    }
+
+    @Test func hostnameEnvCwdAndRlimitsAreAsConfigured() throws {
+        let b = try Bundle()
+        b.config["hostname"] = "box-\(getpid())"
+        b.process["env"] = ["PATH=/bin", "GREETING=hi there"]
+        b.process["cwd"] = "/tmp/work"
+        b.process["rlimits"] = [["type": "RLIMIT_NOFILE", "soft": 512, "hard": 768],
+                                ["type": "RLIMIT_CORE", "soft": 0, "hard": 0]]
+        let r = try b.sh("hostname; echo \"$GREETING\"; pwd; ulimit -n; ulimit -Hn; ulimit -c")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "box-\(getpid())\nhi there\n/tmp/work\n512\n768\n0\n")
+    }
+
+    @Test func aReadOnlyRootRefusesWrites() throws {
+        let b = try Bundle()
+        b.config["root"] = ["path": "rootfs", "readonly": true]
+        let r = try b.sh("touch /new-file")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("Read-only file system"))
+        #expect(!FileManager.default.fileExists(atPath: b.dir + "/rootfs/new-file"))
+        b.config["root"] = ["path": "rootfs", "readonly": false]
+        #expect(try b.sh("touch /new-file").status == 0)
+        #expect(FileManager.default.fileExists(atPath: b.dir + "/rootfs/new-file"))
+    }
+
+    @Test func bindAndTmpfsMountsAppear() throws {
+        let b = try Bundle()
+        let host = try Harness.temporaryDirectory("bind")
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        try "marker-\(getpid())".write(toFile: host + "/marker", atomically: true, encoding: .utf8)
+        b.mounts += [
+            ["destination": "/data/rw", "type": "bind", "source": host, "options": ["rbind"]],
+            ["destination": "/data/ro", "type": "bind", "source": host, "options": ["bind", "ro"]],
+            ["destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "mode=1777"]],
+        ]
+        let r = try b.sh("""
+            cat /data/rw/marker; echo
+            cat /data/ro/marker; echo
+            touch /data/ro/x 2>/dev/null && echo ro-writable || echo ro-refused
+            touch /data/rw/from-container && echo rw-ok
+            grep ' /scratch ' /proc/mounts | cut -d' ' -f3
+            echo > /scratch/y && echo tmpfs-ok
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "marker-\(getpid())\nmarker-\(getpid())\nro-refused\nrw-ok\ntmpfs\ntmpfs-ok\n")
+        #expect(FileManager.default.fileExists(atPath: host + "/from-container"))
+    }
+
+    @Test func devHasTheDefaultDevicesAndLinks() throws {
+        let b = try Bundle()
+        let r = try b.sh("""
+            echo data > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c
+            readlink /dev/fd /dev/stdin /dev/ptmx
+            test -c /dev/null && echo char
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "4\n4\n/proc/self/fd\n/proc/self/fd/0\npts/ptmx\nchar\n")
+    }
+
+    @Test func maskedAndReadOnlyPathsFromTheConfigApply() throws {
+        let b = try Bundle()
+        let r = try b.sh("""
+            cat /proc/kcore | wc -c
+            echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo writable || echo refused
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "0\nrefused\n")
+    }
+
+    @Test func aSymlinkInTheImageCannotSendAMountOutsideTheRoot() throws {
+        let b = try Bundle()
+        let outside = try Harness.temporaryDirectory("outside")
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try FileManager.default.createSymbolicLink(atPath: b.dir + "/rootfs/escape", withDestinationPath: outside)
+        b.mounts.append(["destination": "/escape/inner", "type": "tmpfs", "source": "tmpfs", "options": []])
+        let r = try b.sh("grep -c ' \(outside)/inner ' /proc/mounts || true")
+        #expect(r.status == 0, "\(r.stderr)")
+        // The link resolved inside the root: the mount lands at the
+        // container's own /<outside>/inner, and nothing was made on the host.
+        #expect(r.stdout == "1\n")
+        #expect(!FileManager.default.fileExists(atPath: outside + "/inner"))
+    }
+
+    @Test func specWritesAConfigThatRuns() throws {
+        let b = try Bundle()
+        #expect(b.config["ociVersion"] as? String == "1.2.0")
+        let again = try Harness.run(Harness.binary("cove-unshare"), ["spec", "--rootless"], cwd: b.dir)
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("exists"))
+        #expect(try b.sh("true").status == 0)
+    }
+
+    @Test(arguments: ["1.0.2", "1.1.0", "1.2.1", "1.3.0"])
+    func anyOneDotXConfigIsAccepted(version: String) throws {
+        let b = try Bundle()
+        b.config["ociVersion"] = version
+        #expect(try b.sh("echo ok").stdout == "ok\n")
+    }
+}
