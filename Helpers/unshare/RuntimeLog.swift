@@ -55,12 +55,14 @@ struct RuntimeLogHandler: LogHandler {
 
 enum RuntimeLog {
     nonisolated(unsafe) static var logger = Logger(label: "cove-unshare")
+    nonisolated(unsafe) static var fd: Int32 = -1
 
     static func configure(path: String?, format: RuntimeLogHandler.Format, debug: Bool) {
         var fd: Int32 = -1
         if let path {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         }
+        RuntimeLog.fd = fd
         var handler = RuntimeLogHandler(logFD: fd, format: format, toStderr: true)
         if debug { handler.logLevel = .debug }
         logger = Logger(label: "cove-unshare", factory: { _ in handler })

@@ -13,6 +13,9 @@ enum SetupStage {
     static func run(_ ctx: LaunchContext, channel: SyncChannel) -> Never {
         Processes.setName("cove:setup")
         Processes.dieWithParent()
+        // The container gets stdio and the preserved fds, nothing else the
+        // caller had open: a waiting init must not hold a caller's pipe.
+        Files.closeDescriptors(from: 3 + ctx.preserveFDs, except: [channel.fd, RuntimeLog.fd])
         do {
             if let path = ctx.linux.namespace(.user)?.path {
                 try Namespaces.join(.user, path: path)

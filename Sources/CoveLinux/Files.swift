@@ -105,11 +105,26 @@ public enum Files {
         var names: [String] = []
         while let e = readdir(dir) {
             let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()
+    }
+
+    /// Closes every open fd numbered `from` or above, but those in `keep`.
+    public static func closeDescriptors(from low: Int32, except keep: Set<Int32>) {
+        let dirFD = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirFD >= 0, let dir = fdopendir(dirFD) else { return }
+        var open: [Int32] = []
+        while let e = readdir(dir) {
+            let n = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                Int32(String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self))
+            }
+            if let n, n >= low, n != dirFD, !keep.contains(n) { open.append(n) }
+        }
+        closedir(dir)
+        for fd in open { close(fd) }
     }
 
     public static func realPath(_ path: String) throws -> String {

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// podman 4.3 driving cove-unshare as its OCI runtime (`--runtime` with
+/// the absolute path), as the same unprivileged user. The image is made by
+/// `podman import` from the busybox rootfs, never pulled.
+@Suite(.serialized, .enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct PodmanTests {
+    static let image = "localhost/cove-it-busybox:latest"
+    static let prepared: Result<Void, Error> = Result {
+        let dir = try Harness.temporaryDirectory("image")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Harness.makeRootfs(at: dir + "/rootfs")
+        let tar = try Harness.run("/bin/tar", ["--owner=0", "--group=0", "-C", dir + "/rootfs", "-cf", dir + "/rootfs.tar", "."])
+        guard tar.status == 0 else { throw Failure("tar: \(tar.stderr)") }
+        // podman import makes an image with no PATH: set one.
+        let imp = try Harness.run("/usr/bin/podman", ["import", "--change", "ENV=PATH=/bin", dir + "/rootfs.tar", image],
+                                  timeout: 180)
+        guard imp.status == 0 else { throw Failure("podman import: \(imp.stderr)") }
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String; init(_ d: String) { description = d } }
+
+    @discardableResult
+    func podman(_ args: [String], timeout: Double = 120) throws -> Harness.Output {
+        try Self.prepared.get()
+        return try Harness.run("/usr/bin/podman", ["--runtime", Harness.binary("cove-unshare")] + args, timeout: timeout)
+    }
+
+    @Test func runPrintsHello() throws {
+        let r = try podman(["run", "--rm", "--pull=never", Self.image, "echo", "hello"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "hello\n")
+    }
+
+    @Test(arguments: [0, 1, 42, 255])
+    func exitCodesPassThrough(code: Int) throws {
+        let r = try podman(["run", "--rm", "--pull=never", "--network=none", Self.image, "sh", "-c", "exit \(code)"])
+        #expect(Int(r.status) == code, "\(r.stderr)")
+    }
+
+    @Test func aMissingCommandIs127AndANonExecutableIs126() throws {
+        let missing = try podman(["run", "--rm", "--pull=never", "--network=none", Self.image, "no-such-command"])
+        #expect(missing.status == 127, "\(missing.stderr)")
+        let notExec = try podman(["run", "--rm", "--pull=never", "--network=none", Self.image, "/etc/passwd"])
+        #expect(notExec.status == 126, "\(notExec.stderr)")
+    }
+
+    @Test func envWorkdirHostnameAndUserReachTheProcess() throws {
+        let r = try podman(["run", "--rm", "--pull=never", "--network=none", "-e", "FOO=bar", "-w", "/tmp",
+                            "--hostname", "podbox", "-u", "65534:65534", Self.image,
+                            "sh", "-c", "echo $FOO $(pwd) $(hostname) $(id -u):$(id -g) $$"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "bar /tmp podbox 65534:65534 1\n")
+    }
+
+    @Test func detachedContainersStopAndAreRemoved() throws {
+        let name = "cove-it-\(getpid())-d"
+        let run = try podman(["run", "-d", "--pull=never", "--name", name, Self.image, "sleep", "300"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let running = try podman(["inspect", "--format", "{{.State.Status}}", name])
+        #expect(running.stdout == "running\n")
+        // sleep as PID 1 ignores SIGTERM: podman falls back to SIGKILL after the timeout.
+        let stop = try podman(["stop", "-t", "1", name])
+        #expect(stop.status == 0, "\(stop.stderr)")
+        let stopped = try podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name])
+        #expect(stopped.stdout == "exited 137\n")
+        #expect(try podman(["rm", name]).status == 0)
+        let gone = try podman(["ps", "-a", "--filter", "name=\(name)", "--format", "{{.Names}}"])
+        #expect(gone.stdout.isEmpty)
+    }
+
+    @Test func aContainerThatHandlesSigtermStopsWithItsOwnCode() throws {
+        let name = "cove-it-\(getpid())-t"
+        let run = try podman(["run", "-d", "--pull=never", "--network=none", "--name", name, Self.image,
+                              "sh", "-c", "trap 'exit 5' TERM; while true; do sleep 0.1; done"])
+        #expect(run.status == 0, "\(run.stderr)")
+        usleep(300_000)
+        #expect(try podman(["stop", "-t", "10", name]).status == 0)
+        let stopped = try podman(["inspect", "--format", "{{.State.ExitCode}}", name])
+        #expect(stopped.stdout == "5\n")
+        #expect(try podman(["rm", name]).status == 0)
+    }
+}
