@@ -134,34 +134,56 @@ public struct ConfinedRoot: Sendable {
         return fd
     }
 
-    /// mkdir -p inside the root.
-    public func makeDirectories(_ inside: String, mode: mode_t = 0o755) throws {
-        var prefix = ""
-        var parent = try open(".")
-        defer { Glibc.close(parent) }
-        for part in inside.split(separator: "/") where part != "." && !part.isEmpty {
-            prefix += "/" + part
-            var next = cove_openat2(self.fd, relative(prefix), COVE_O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
-                                    COVE_RESOLVE_IN_ROOT)
-            if next < 0 && errno == ENOENT {
-                if mkdirat(parent, String(part), mode) != 0 && errno != EEXIST {
-                    throw SyscallError("mkdir \(prefix) in \(path)")
-                }
-                next = cove_openat2(self.fd, relative(prefix), COVE_O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
-                                    COVE_RESOLVE_IN_ROOT)
+    /// `inside` with every symlink resolved as if the root were "/": an
+    /// absolute link target or ".." never leaves it. Components that do not
+    /// exist yet are kept as they are.
+    public func resolve(_ inside: String) throws -> [String] {
+        var resolved: [String] = []
+        var pending = inside.split(separator: "/").map(String.init)
+        var links = 0
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        while !pending.isEmpty {
+            let c = pending.removeFirst()
+            if c == "." || c.isEmpty { continue }
+            if c == ".." { _ = resolved.popLast(); continue }
+            let candidate = (resolved + [c]).joined(separator: "/")
+            // Every earlier component is a real directory: a plain readlinkat
+            // from the root fd cannot leave it.
+            let n = readlinkat(fd, candidate, &buf, buf.count - 1)
+            if n < 0 {
+                resolved.append(c)
+                continue
             }
-            if next < 0 { throw SyscallError("mkdir \(prefix) in \(path)") }
-            Glibc.close(parent)
-            parent = next
+            links += 1
+            if links > 40 { throw SyscallError("resolve \(inside) in \(path)", errno: ELOOP) }
+            let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if target.hasPrefix("/") { resolved = [] }
+            pending = target.split(separator: "/").map(String.init) + pending
         }
+        return resolved
+    }
+
+    /// mkdir -p inside the root, following symlinks as the container would.
+    public func makeDirectories(_ inside: String, mode: mode_t = 0o755) throws {
+        let parts = try resolve(inside)
+        for i in parts.indices {
+            let prefix = parts[...i].joined(separator: "/")
+            if mkdirat(fd, prefix, mode) != 0 && errno != EEXIST {
+                throw SyscallError("mkdir /\(prefix) in \(path)")
+            }
+        }
+        // Confirm, confined, that it is a directory now.
+        let check = cove_openat2(fd, relative(inside), COVE_O_PATH | O_DIRECTORY | O_CLOEXEC, 0, COVE_RESOLVE_IN_ROOT)
+        if check < 0 { throw SyscallError("mkdir \(inside) in \(path)") }
+        Glibc.close(check)
     }
 
     /// Makes sure a file exists at `inside` (a bind target for a file).
     public func makeFile(_ inside: String) throws {
-        let dir = inside.split(separator: "/").dropLast().joined(separator: "/")
-        try makeDirectories(dir)
-        let fd = cove_openat2(self.fd, relative(inside), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0o644,
-                              COVE_RESOLVE_IN_ROOT)
+        let parts = try resolve(inside)
+        try makeDirectories(parts.dropLast().joined(separator: "/"))
+        let fd = cove_openat2(self.fd, relative(parts.joined(separator: "/")),
+                              O_CREAT | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0o644, COVE_RESOLVE_IN_ROOT)
         if fd < 0 {
             // An existing non-regular file (a directory, a device) is fine as
             // a target if it opens at all.

@@ -156,7 +156,7 @@ public enum Signals {
     /// A signal by number ("15"), name ("TERM", "SIGTERM", "term") or
     /// real-time name ("RTMIN+3").
     public static func parse(_ text: String) -> Int32? {
-        if let n = Int32(text) { return n > 0 && n <= 64 ? n : nil }
+        if let n = Int32(text) { return n >= 0 && n <= 64 ? n : nil }   // 0 probes for existence
         var name = text.uppercased()
         if name.hasPrefix("SIG") { name.removeFirst(3) }
         if let s = names[name] { return s }

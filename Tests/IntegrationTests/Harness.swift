@@ -50,57 +50,75 @@ enum Harness {
     }
 
     /// Runs a program to its end, with output in files (a container left
-    /// behind may keep a pipe open) and a bound on its time.
+    /// behind may keep a pipe open) and a bound on its time. posix_spawn and
+    /// waitpid, not Foundation's Process: that one waits for every holder
+    /// of an inherited fd, conmon's included, before it calls a child ended.
     @discardableResult
     static func run(_ exe: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:],
                     timeout: Double = 60) throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        var environment = ProcessInfo.processInfo.environment
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
         let dir = try temporaryDirectory("out")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = FileManager.default.createFile(atPath: dir + "/o", contents: nil)
-        _ = FileManager.default.createFile(atPath: dir + "/e", contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/o"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/e"))
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(5_000) }
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-            throw Timeout(command: ([exe] + args).joined(separator: " "))
-        }
-        p.waitUntilExit()
-        try out.close()
-        try err.close()
-        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+        let pid = try spawn(exe, args, cwd: cwd, env: env, stdout: dir + "/o", stderr: dir + "/e")
+        let status = try finish(pid, timeout: timeout, command: ([exe] + args).joined(separator: " "))
         return Output(status: status,
                       stdout: (try? String(contentsOfFile: dir + "/o", encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOfFile: dir + "/e", encoding: .utf8)) ?? "")
     }
 
-    /// Waits, bounded, for a process started with `Bundle.startInBackground`.
-    static func finish(_ p: Process, timeout: Double) throws -> Int32 {
+    /// Starts a program in its own process group with stdin from /dev/null.
+    static func spawn(_ exe: String, _ args: [String], cwd: String? = nil, env: [String: String] = [:],
+                      stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> pid_t {
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        var fa = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fa)
+        defer { posix_spawn_file_actions_destroy(&fa) }
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fa, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&fa, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attr, 0)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        // Swift's Glibc lacks posix_spawn_file_actions_addchdir_np: a shell
+        // changes directory and execs.
+        let full = cwd.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0, exe] + args } ?? [exe] + args
+        let argv: [UnsafeMutablePointer<CChar>?] = full.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv { free(p) }; for p in envp { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, full[0], &fa, &attr, argv, envp)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+        return pid
+    }
+
+    /// Waits, bounded, for a spawned process; on timeout kills its group.
+    static func finish(_ pid: pid_t, timeout: Double, command: String = "") throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(5_000) }
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-            throw Timeout(command: p.arguments?.joined(separator: " ") ?? "")
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECHILD) }
+            if Date() > deadline {
+                kill(-pid, SIGKILL)
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                throw Timeout(command: command)
+            }
+            usleep(2_000)
         }
-        return p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
     }
 
     static func temporaryDirectory(_ tag: String) throws -> String {
-        var template = Array((NSTemporaryDirectory() + "/cove-it-\(tag)-XXXXXX").utf8CString)
+        let tmp = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((tmp + "/cove-it-\(tag)-XXXXXX").utf8CString)
         guard let p = mkdtemp(&template) else { throw POSIXError(.EIO) }
         return String(cString: p)
     }
@@ -176,17 +194,10 @@ final class Bundle {
     }
 
     /// Starts `cove-unshare ARGS` without waiting; output goes to /dev/null.
-    func startInBackground(_ args: [String]) throws -> Process {
+    func startInBackground(_ args: [String]) throws -> pid_t {
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: dir + "/config.json"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Harness.binary("cove-unshare"))
-        p.arguments = ["--root", stateRoot] + args
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
+        return try Harness.spawn(Harness.binary("cove-unshare"), ["--root", stateRoot] + args, cwd: dir)
     }
 
     /// Polls `state` until it reports `status`, for at most ten seconds.

@@ -29,7 +29,7 @@ struct RuntimeRunTests {
         let run = try b.startInBackground(["run", "--bundle", b.dir, "fwd"])
         try b.waitForStatus("fwd", "running")
         usleep(200_000)   // let the shell install its trap
-        kill(run.processIdentifier, SIGTERM)
+        kill(run, SIGTERM)
         #expect(try Harness.finish(run, timeout: 20) == 3)
     }
 
@@ -139,7 +139,7 @@ struct RuntimeRunTests {
         let b = try Bundle()
         let r = try b.sh("""
             echo data > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c
-            readlink /dev/fd /dev/stdin /dev/ptmx
+            readlink /dev/fd; readlink /dev/stdin; readlink /dev/ptmx
             test -c /dev/null && echo char
             """)
         #expect(r.status == 0, "\(r.stderr)")
