@@ -21,6 +21,8 @@ subprocess.run([a.cove, "spec", "--rootless"], cwd=bundle, check=True)
 cfg = json.load(open(os.path.join(bundle, "config.json")))
 cfg["process"]["args"] = ["/bin/true"]
 cfg["process"]["terminal"] = False
+# Debian 12's crun 1.8 refuses versions newer than it knows; every runtime here accepts 1.0.2.
+cfg["ociVersion"] = "1.0.2"
 json.dump(cfg, open(os.path.join(bundle, "config.json"), "w"), indent=1)
 
 def state_dir(name):

@@ -38,8 +38,11 @@ for f in /etc/subuid /etc/subgid; do
     grep -q "^$TEST_USER:" "$f" || echo "$TEST_USER:$SUB_START:$SUB_COUNT" >> "$f"
 done
 uid=$(id -u "$TEST_USER")
-# What pam_systemd would make at login.
+# What pam_systemd makes at login: a tmpfs of the user's own.
 install -d -m 0700 -o "$TEST_USER" -g "$TEST_USER" "/run/user/$uid"
+if ! mountpoint -q "/run/user/$uid"; then
+    mount -t tmpfs -o "mode=0700,uid=$uid,gid=$(id -g "$TEST_USER"),size=10%" tmpfs "/run/user/$uid" || true
+fi
 # The Swift package mirror is root's; git refuses other owners' repositories.
 home=$(getent passwd "$TEST_USER" | cut -d: -f6)
 runuser -u "$TEST_USER" -- git config --global --get-all safe.directory 2>/dev/null | grep -qx '\*' ||

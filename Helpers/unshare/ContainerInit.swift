@@ -19,7 +19,9 @@ enum ContainerInit {
                 fifo = open(path, O_RDWR | O_CLOEXEC)
                 if fifo < 0 { throw SyscallError("open \(path)") }
             }
+            RuntimeLog.phase("init started")
             try RootfsSetup(ctx).run()
+            RuntimeLog.phase("root built")
             if let h = ctx.spec.hostname { try Namespaces.setHostname(h) }
             if let d = ctx.spec.domainname { try Namespaces.setDomainname(d) }
             for l in ctx.process.rlimits { try Limits.set(l.type, soft: l.soft, hard: l.hard) }
@@ -44,6 +46,7 @@ enum ContainerInit {
             _ = cove_cloexec_from(3)
             for fd in 3..<(3 + ctx.preserveFDs) { _ = cove_clear_cloexec(fd) }
             Signals.unblockAll()
+            RuntimeLog.phase("exec")
             let e = Processes.exec(exe, ctx.process.args, ctx.process.env)
             throw SyscallError("exec \(ctx.process.args[0])", errno: e,
                                hint: e == EACCES ? "permission denied" : nil)

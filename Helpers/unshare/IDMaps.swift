@@ -10,9 +10,9 @@ import CoveModel
 /// newuidmap/newgidmap, which check /etc/subuid and /etc/subgid.
 enum IDMaps {
     static func mappings(_ linux: RuntimeSpec.Linux) -> (uid: [RuntimeSpec.IDMapping], gid: [RuntimeSpec.IDMapping]) {
-        let user = Environment.userName ?? String(getuid())
         func ranges(_ file: String, _ id: UInt32) -> [SubordinateRange] {
             guard let text = try? Files.readText(file) else { return [] }
+            let user = Environment.userName ?? String(getuid())
             return SubordinateRange.parse(text, user: user, id: id)
         }
         let uids = linux.uidMappings.isEmpty

@@ -24,6 +24,13 @@ struct LaunchContext {
 
     func has(_ kind: NamespaceKind) -> Bool { linux.namespace(kind) != nil }
 
+    /// With no namespace to join by path, one clone(2) makes them all and
+    /// its child is init: no middle stage, one fork less. (A time namespace
+    /// can only be made by unshare, whose flag clone reads as a signal.)
+    var cloneAllAtOnce: Bool {
+        linux.namespaces.allSatisfy { $0.path == nil } && !has(.time)
+    }
+
     var environmentPath: String {
         for e in process.env where e.hasPrefix("PATH=") { return String(e.dropFirst(5)) }
         return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -63,7 +63,9 @@ enum Launcher {
     static func launch(_ r: Request, store: StateStore) throws -> Int32 {
         try StateStore.validate(id: r.id)
         if store.exists(r.id) { throw RuntimeError("container \(r.id) already exists", errno: EEXIST) }
+        RuntimeLog.phase("start")
         let ctx = try prepare(r, store: store)
+        RuntimeLog.phase("config read")
         if ctx.linux.resources.map({ !isEmptyResources($0) }) ?? false {
             RuntimeLog.logger.warning("cgroup resources ignored: no delegated cgroup v2 subtree for this user")
         }
@@ -86,17 +88,21 @@ enum Launcher {
         let created = Clock.rfc3339Now()
         var state = ContainerState(ociVersion: ctx.spec.ociVersion, id: r.id, status: .creating, pid: 0,
                                    bundle: ctx.bundle, rootfs: ctx.rootfs, annotations: ctx.spec.annotations,
-                                   pidStartTime: 0, created: created, owner: Environment.userName ?? "")
+                                   pidStartTime: 0, created: created, owner: Environment.get("USER") ?? Environment.userName ?? "")
         try store.save(state)
         if let fifo = ctx.fifoPath, mkfifo(fifo, 0o600) != 0 { throw SyscallError("create \(fifo)") }
 
+        RuntimeLog.phase("state recorded")
         if case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
         let (parentEnd, childEnd) = try SyncChannel.pair()
-        stagePid = try Processes.fork(namespaces: ctx.newUserNamespace ? NamespaceKind.user.cloneFlag : 0)
-        if stagePid == 0 {
+        let userFlag = ctx.newUserNamespace ? NamespaceKind.user.cloneFlag : 0
+        let child = try Processes.fork(namespaces: ctx.cloneAllAtOnce ? userFlag | ctx.unshareFlags : userFlag)
+        if child == 0 {
             parentEnd.close()
+            if ctx.cloneAllAtOnce { SetupStage.runAsInit(ctx, channel: childEnd) }
             SetupStage.run(ctx, channel: childEnd)
         }
+        if ctx.cloneAllAtOnce { initPid = child } else { stagePid = child }
         childEnd.close()
         defer { parentEnd.close() }
 
@@ -107,11 +113,12 @@ enum Launcher {
             }
             switch m {
             case .userNamespaceReady:
-                do { try IDMaps.write(pid: stagePid, linux: ctx.linux) } catch {
+                do { try IDMaps.write(pid: stagePid > 0 ? stagePid : initPid, linux: ctx.linux) } catch {
                     try? parentEnd.send(.failure(errno: EPERM, message: "\(error)"))
                     throw error
                 }
                 try parentEnd.send(.mapsWritten)
+                RuntimeLog.phase("maps written")
             case let .initPid(p):
                 initPid = p
                 _ = try? Processes.wait(stagePid)
@@ -125,12 +132,13 @@ enum Launcher {
             }
         }
 
+        RuntimeLog.phase("init ready")
         state.pid = initPid
         state.pidStartTime = Processes.stat(initPid)?.startTime ?? 0
         state.status = r.mode == .create ? .created : .running
         try store.save(state)
         if let pidFile = r.pidFile {
-            try Files.writeAtomically(Files.absolute(pidFile), Array("\(initPid)".utf8))
+            try Files.writeAtomically(Files.absolute(pidFile), Array("\(initPid)".utf8), durable: false)
         }
         if r.mode == .create {
             keep = true

@@ -29,7 +29,9 @@ struct RootfsSetup {
             if dest == "/dev" { devMounted = true }
             if dest == "/dev/pts" { devptsMounted = true }
         }
+        RuntimeLog.phase("config mounts")
         try makeDevices(in: root, devMounted: devMounted, devptsMounted: devptsMounted)
+        RuntimeLog.phase("devices")
         try? root.makeDirectories(ctx.process.cwd)
         try Mounts.pivotRoot(ctx.rootfs)
         if let p = ctx.linux.rootfsPropagation {
@@ -41,6 +43,7 @@ struct RootfsSetup {
         if ctx.spec.root?.readonly == true {
             try Mounts.remountBind("/", flags: COVE_MS_RDONLY, source: "/", describe: "remount / read-only")
         }
+        RuntimeLog.phase("pivoted")
         try applySysctls()
         for p in ctx.linux.maskedPaths { try mask(p) }
         for p in ctx.linux.readonlyPaths { try makeReadOnly(p) }

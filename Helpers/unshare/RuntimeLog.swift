@@ -54,6 +54,16 @@ struct RuntimeLogHandler: LogHandler {
 }
 
 enum RuntimeLog {
+    nonisolated(unsafe) static var debug = false
+
+    /// With --debug: milliseconds since the process started, per stage, to
+    /// show where a start spends its time.
+    static func phase(_ what: @autoclosure () -> String) {
+        guard debug else { return }
+        logger.debug("\(String(Clock.monotonicMilliseconds() - startedAt)) ms [\(getpid())] \(what())")
+    }
+    nonisolated(unsafe) static var startedAt = Clock.monotonicMilliseconds()
+
     nonisolated(unsafe) static var logger = Logger(label: "cove-unshare")
     nonisolated(unsafe) static var fd: Int32 = -1
 
@@ -63,6 +73,7 @@ enum RuntimeLog {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         }
         RuntimeLog.fd = fd
+        RuntimeLog.debug = debug
         var handler = RuntimeLogHandler(logFD: fd, format: format, toStderr: true)
         if debug { handler.logLevel = .debug }
         logger = Logger(label: "cove-unshare", factory: { _ in handler })

@@ -13,21 +13,13 @@ enum SetupStage {
     static func run(_ ctx: LaunchContext, channel: SyncChannel) -> Never {
         Processes.setName("cove:setup")
         Processes.dieWithParent()
-        // The container gets stdio and the preserved fds, nothing else the
-        // caller had open: a waiting init must not hold a caller's pipe.
-        Files.closeDescriptors(from: 3 + ctx.preserveFDs, except: [channel.fd, RuntimeLog.fd])
+        closeInheritedDescriptors(ctx, channel: channel)
         do {
             if let path = ctx.linux.namespace(.user)?.path {
                 try Namespaces.join(.user, path: path)
                 try? Identity.setIDs(uid: 0, gid: 0)
             }
-            if ctx.newUserNamespace {
-                try channel.send(.userNamespaceReady)
-                guard let m = try channel.receive(), m == .mapsWritten else { _exit(1) }
-                // Become root of the new namespace where root is mapped; the
-                // namespace's creator holds every capability in it either way.
-                try? Identity.setIDs(uid: 0, gid: 0)
-            }
+            try awaitMaps(ctx, channel: channel)
             // Join before creating: a new namespace is owned by the user
             // namespace the process is in at that moment. The mount namespace
             // goes last as it changes what paths mean.
@@ -35,7 +27,9 @@ enum SetupStage {
                 if let path = ctx.linux.namespace(kind)?.path { try Namespaces.join(kind, path: path) }
             }
             let flags = ctx.unshareFlags
+            RuntimeLog.phase("joined namespaces")
             if flags != 0 { try Namespaces.unshare(flags) }
+            RuntimeLog.phase("unshared namespaces")
             let pid = try Processes.fork()
             if pid == 0 { ContainerInit.run(ctx, channel: channel) }
             try channel.send(.initPid(pid))
@@ -44,6 +38,32 @@ enum SetupStage {
             report(error, channel: channel)
             _exit(1)
         }
+    }
+
+    /// The child of a clone(2) that made every namespace: it is init.
+    static func runAsInit(_ ctx: LaunchContext, channel: SyncChannel) -> Never {
+        closeInheritedDescriptors(ctx, channel: channel)
+        do { try awaitMaps(ctx, channel: channel) } catch {
+            report(error, channel: channel)
+            _exit(1)
+        }
+        ContainerInit.run(ctx, channel: channel)
+    }
+
+    /// The container gets stdio and the preserved fds, nothing else the
+    /// caller had open: a waiting init must not hold a caller's pipe.
+    static func closeInheritedDescriptors(_ ctx: LaunchContext, channel: SyncChannel) {
+        Files.closeDescriptors(from: 3 + ctx.preserveFDs, except: [channel.fd, RuntimeLog.fd])
+    }
+
+    /// In a new user namespace, waits until the parent has written the maps.
+    static func awaitMaps(_ ctx: LaunchContext, channel: SyncChannel) throws {
+        guard ctx.newUserNamespace else { return }
+        try channel.send(.userNamespaceReady)
+        guard let m = try channel.receive(), m == .mapsWritten else { _exit(1) }
+        // Become root of the new namespace where root is mapped; the
+        // namespace's creator holds every capability in it either way.
+        try? Identity.setIDs(uid: 0, gid: 0)
     }
 
     static func report(_ error: Error, channel: SyncChannel) {

@@ -28,6 +28,7 @@ func usage() -> String {
 }
 
 func main() -> Int32 {
+    RuntimeLog.startedAt = Clock.monotonicMilliseconds()
     let argv = Array(CommandLine.arguments.dropFirst())
     let args: Arguments
     do { args = try Arguments(argv) } catch {

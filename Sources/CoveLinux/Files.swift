@@ -46,15 +46,18 @@ public enum Files {
         try writeAll(fd: fd, Array(text.utf8), what: path)
     }
 
-    /// Writes a whole file under a temporary name, syncs and renames it into
-    /// place, so that a reader sees the old content or the new, never half.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+    /// Writes a whole file under a temporary name and renames it into place,
+    /// so that a reader sees the old content or the new, never half. With
+    /// `durable` it is synced first, for stores that must survive a crash;
+    /// runtime state (gone at reboot anyway) skips the cost.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644,
+                                       durable: Bool = true) throws {
         let tmp = "\(path).tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         if fd < 0 { throw SyscallError("create \(tmp)") }
         do {
             try writeAll(fd: fd, bytes, what: tmp)
-            if fsync(fd) != 0 { throw SyscallError("fsync \(tmp)") }
+            if durable && fsync(fd) != 0 { throw SyscallError("fsync \(tmp)") }
         } catch {
             close(fd); unlink(tmp); throw error
         }
