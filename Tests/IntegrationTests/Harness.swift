@@ -182,7 +182,7 @@ final class Bundle {
     @discardableResult
     func runtime(_ args: [String], timeout: Double = 60) throws -> Harness.Output {
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: dir + "/config.json"))
+        try data.write(to: URL(fileURLWithPath: dir + "/config.json"), options: .atomic)
         return try Harness.run(Harness.binary("cove-unshare"), ["--root", stateRoot] + args, cwd: dir,
                                timeout: timeout)
     }
@@ -193,11 +193,18 @@ final class Bundle {
         return try runtime(["run", "--bundle", dir, id])
     }
 
-    /// Starts `cove-unshare ARGS` without waiting; output goes to /dev/null.
+    /// Starts `cove-unshare ARGS` without waiting; its output goes to
+    /// `background.out` and `background.err` in the bundle.
     func startInBackground(_ args: [String]) throws -> pid_t {
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: dir + "/config.json"))
-        return try Harness.spawn(Harness.binary("cove-unshare"), ["--root", stateRoot] + args, cwd: dir)
+        try data.write(to: URL(fileURLWithPath: dir + "/config.json"), options: .atomic)
+        return try Harness.spawn(Harness.binary("cove-unshare"), ["--root", stateRoot] + args, cwd: dir,
+                                 stdout: dir + "/background.out", stderr: dir + "/background.err")
+    }
+
+    var backgroundOutput: String {
+        ((try? String(contentsOfFile: dir + "/background.out", encoding: .utf8)) ?? "")
+            + ((try? String(contentsOfFile: dir + "/background.err", encoding: .utf8)) ?? "")
     }
 
     /// Polls `state` until it reports `status`, for at most ten seconds.
@@ -206,7 +213,7 @@ final class Bundle {
             if try state(id)?["status"] as? String == status { return }
             usleep(10_000)
         }
-        throw Harness.Timeout(command: "wait for \(id) to be \(status)")
+        throw Harness.Timeout(command: "wait for \(id) to be \(status) (its output: \(backgroundOutput))")
     }
 
     func state(_ id: String) throws -> [String: Any]? {
