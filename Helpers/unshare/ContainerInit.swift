@@ -39,7 +39,7 @@ enum ContainerInit {
                 }
                 close(fifo)
             }
-            try switchUser(ctx.process.user)
+            try applyUserAndCapabilities(ctx.process)
             if chdir(ctx.process.cwd) != 0 { throw SyscallError("chdir to cwd \(ctx.process.cwd)") }
             if ctx.process.noNewPrivileges { try Identity.setNoNewPrivileges() }
             // Only stdio and the preserved fds reach the process.
@@ -82,6 +82,27 @@ enum ContainerInit {
         }
         throw RuntimeError("exec \(name): executable file not found in $PATH: no such file or directory",
                            errno: ENOENT)
+    }
+
+    /// Bounding set, then the user with keep-caps so permitted survives
+    /// setuid, then effective/permitted/inheritable, then ambient.
+    static func applyUserAndCapabilities(_ process: RuntimeSpec.Process) throws {
+        guard let caps = process.capabilities else {
+            try switchUser(process.user)
+            return
+        }
+        let sets = [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient]
+            .map(Capabilities.values)
+        let unknown = Set(sets.flatMap(\.unknown))
+        if !unknown.isEmpty {
+            RuntimeLog.logger.warning("capabilities unknown to this kernel ignored: \(unknown.sorted().joined(separator: ", "))")
+        }
+        try Capabilities.dropBounding(keeping: sets[0].known)
+        try Capabilities.setKeepCaps(true)
+        try switchUser(process.user)
+        try Capabilities.setKeepCaps(false)
+        try Capabilities.set(effective: sets[1].known, permitted: sets[2].known, inheritable: sets[3].known)
+        try Capabilities.raiseAmbient(sets[4].known)
     }
 
     static func switchUser(_ user: RuntimeSpec.User) throws {

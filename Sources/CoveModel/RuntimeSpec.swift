@@ -22,6 +22,15 @@ public struct RuntimeSpec: Sendable {
         public var rlimits: [Rlimit]
         public var noNewPrivileges: Bool
         public var oomScoreAdj: Int64?
+        public var capabilities: Capabilities?
+    }
+    /// The five capability sets, by name ("CAP_CHOWN").
+    public struct Capabilities: Sendable, Equatable {
+        public var bounding: [String]
+        public var effective: [String]
+        public var permitted: [String]
+        public var inheritable: [String]
+        public var ambient: [String]
     }
     public struct User: Sendable {
         public var uid: UInt32
@@ -158,6 +167,12 @@ extension RuntimeSpec.Process {
         }
         noNewPrivileges = try f.bool("noNewPrivileges") ?? false
         oomScoreAdj = try f.int64("oomScoreAdj")
+        if let c = try f.object("capabilities") {
+            capabilities = RuntimeSpec.Capabilities(
+                bounding: try c.strings("bounding") ?? [], effective: try c.strings("effective") ?? [],
+                permitted: try c.strings("permitted") ?? [], inheritable: try c.strings("inheritable") ?? [],
+                ambient: try c.strings("ambient") ?? [])
+        }
     }
 }
 

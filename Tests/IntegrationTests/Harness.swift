@@ -123,13 +123,32 @@ enum Harness {
         return String(cString: p)
     }
 
+    /// Copies with close-on-exec fds: tests run in parallel, and a write fd
+    /// inherited by a process spawned meanwhile makes exec of the copy fail
+    /// with ETXTBSY for as long as that process lives.
+    static func copyExecutable(_ from: String, to: String) throws {
+        let src = open(from, O_RDONLY | O_CLOEXEC)
+        guard src >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(src) }
+        let dst = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard dst >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(dst) }
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(src, &buf, buf.count)
+            if n < 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            if n == 0 { break }
+            guard write(dst, buf, n) == n else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
+    }
+
     /// A busybox root filesystem made from Debian's busybox-static.
     static func makeRootfs(at dir: String) throws {
         let fm = FileManager.default
         for d in ["bin", "etc", "tmp", "proc", "sys", "dev", "root"] {
             try fm.createDirectory(atPath: dir + "/" + d, withIntermediateDirectories: true)
         }
-        try fm.copyItem(atPath: "/bin/busybox", toPath: dir + "/bin/busybox")
+        try copyExecutable("/bin/busybox", to: dir + "/bin/busybox")
         let list = try run("/bin/busybox", ["--list"]).stdout.split(separator: "\n")
         for applet in list where applet != "busybox" {
             try? fm.createSymbolicLink(atPath: dir + "/bin/" + applet, withDestinationPath: "busybox")

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// Capabilities and no_new_privs, read back from /proc/self/status inside.
+@Suite(.enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct RuntimeSecurityTests {
+    static func status(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { out[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return out
+    }
+
+    static func mask(_ bits: [Int]) -> String {
+        String(format: "%016llx", bits.reduce(UInt64(0)) { $0 | (1 << UInt64($1)) })
+    }
+
+    static var sets: [String: Any] { [
+        "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        "effective": ["CAP_CHOWN", "CAP_KILL"],
+        "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        "inheritable": ["CAP_KILL"],
+        "ambient": ["CAP_KILL"],
+    ] }
+
+    @Test func rootGetsTheBoundingSetAndTheConfiguredOthers() throws {
+        let b = try Bundle()
+        b.process["capabilities"] = Self.sets
+        b.process["noNewPrivileges"] = true
+        let r = try b.sh("grep -E '^(Cap|NoNewPrivs)' /proc/self/status")
+        #expect(r.status == 0, "\(r.stderr)")
+        let s = Self.status(r.stdout)
+        // After exec, root's permitted and effective sets are its bounding
+        // set (with inheritable): the kernel's rule for uid 0.
+        #expect(s["CapBnd"] == Self.mask([0, 5, 10]))
+        #expect(s["CapPrm"] == Self.mask([0, 5, 10]))
+        #expect(s["CapEff"] == Self.mask([0, 5, 10]))
+        #expect(s["CapInh"] == Self.mask([5]))
+        #expect(s["CapAmb"] == Self.mask([5]))
+        #expect(s["NoNewPrivs"] == "1")
+    }
+
+    @Test func aNonRootUserKeepsOnlyItsAmbientCapabilities() throws {
+        let range = try #require(Harness.subordinateRange("/etc/subuid"))
+        let grange = try #require(Harness.subordinateRange("/etc/subgid"))
+        let b = try Bundle()
+        b.linux["uidMappings"] = [["containerID": 0, "hostID": getuid(), "size": 1],
+                                  ["containerID": 1, "hostID": range.start, "size": range.count]]
+        b.linux["gidMappings"] = [["containerID": 0, "hostID": getgid(), "size": 1],
+                                  ["containerID": 1, "hostID": grange.start, "size": grange.count]]
+        b.process["user"] = ["uid": 1000, "gid": 1000, "additionalGids": [1000, 2000]]
+        b.process["capabilities"] = Self.sets
+        let r = try b.sh("id; grep -E '^(Cap|NoNewPrivs)' /proc/self/status")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("uid=1000 gid=1000 groups=1000,2000\n"))
+        let s = Self.status(r.stdout)
+        #expect(s["CapBnd"] == Self.mask([0, 5, 10]))
+        #expect(s["CapInh"] == Self.mask([5]))
+        #expect(s["CapAmb"] == Self.mask([5]))
+        #expect(s["CapPrm"] == Self.mask([5]))
+        #expect(s["CapEff"] == Self.mask([5]))
+        #expect(s["NoNewPrivs"] == "0")
+    }
+
+    @Test func droppedCapabilitiesAreEnforced() throws {
+        let b = try Bundle()
+        b.config["root"] = ["path": "rootfs", "readonly": false]
+        let none: [String] = []
+        b.process["capabilities"] = ["bounding": none, "effective": none, "permitted": none]
+        // Without CAP_CHOWN even root in the namespace cannot give a file away.
+        let r = try b.sh("touch /tmp/x; chown 65534 /tmp/x && echo chowned || echo refused")
+        #expect(r.stdout == "refused\n")
+    }
+
+    @Test func capabilityNamesTheKernelDoesNotKnowAreSkippedWithAWarning() throws {
+        let b = try Bundle()
+        b.process["capabilities"] = ["bounding": ["CAP_KILL", "CAP_FROBNICATE"], "effective": ["CAP_KILL"],
+                                     "permitted": ["CAP_KILL"]]
+        let r = try b.sh("grep CapBnd /proc/self/status")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(Self.mask([5])))
+        #expect(r.stderr.contains("CAP_FROBNICATE"))
+    }
+}
