@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "CoveModel"),
         // Typed synchronous syscall wrappers.
         .target(name: "CoveLinux", dependencies: [
-            "CCoveShim", "CCap", "CoveModel",
+            "CCoveShim", "CCap", "CSeccomp", "CoveModel",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "CoveImages", dependencies: ["CoveModel"]),

@@ -39,6 +39,10 @@ enum ContainerInit {
                 }
                 close(fifo)
             }
+            // Without no_new_privs the filter needs CAP_SYS_ADMIN, which the
+            // user switch may drop: load it first then (runc's order), and
+            // otherwise as the very last step.
+            if let s = ctx.seccomp, !ctx.process.noNewPrivileges { try s.load() }
             try applyUserAndCapabilities(ctx.process)
             if chdir(ctx.process.cwd) != 0 { throw SyscallError("chdir to cwd \(ctx.process.cwd)") }
             if ctx.process.noNewPrivileges { try Identity.setNoNewPrivileges() }
@@ -46,6 +50,7 @@ enum ContainerInit {
             _ = cove_cloexec_from(3)
             for fd in 3..<(3 + ctx.preserveFDs) { _ = cove_clear_cloexec(fd) }
             Signals.unblockAll()
+            if let s = ctx.seccomp, ctx.process.noNewPrivileges { try s.load() }
             RuntimeLog.phase("exec")
             let e = Processes.exec(exe, ctx.process.args, ctx.process.env)
             throw SyscallError("exec \(ctx.process.args[0])", errno: e,

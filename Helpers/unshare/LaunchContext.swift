@@ -1,3 +1,4 @@
+import CoveLinux
 import CoveModel
 
 /// Everything the three stages of a launch share; computed by the parent
@@ -16,6 +17,8 @@ struct LaunchContext {
     let preserveFDs: Int32
     /// The config asks for a new user namespace (no path): the parent writes its maps.
     let newUserNamespace: Bool
+    /// linux.seccomp compiled before the first fork; init only loads it.
+    let seccomp: SeccompFilter?
 
     /// Namespaces to create with unshare(2) in the setup stage (not user).
     var unshareFlags: Int32 {

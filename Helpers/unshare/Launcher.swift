@@ -54,9 +54,19 @@ enum Launcher {
             throw RuntimeError("\(configPath): unknown rlimit \(l.type)", errno: EINVAL)
         }
         let userNS = linux.namespace(.user)
+        var seccomp: SeccompFilter?
+        if let profile = linux.seccomp {
+            do { seccomp = try SeccompFilter.compile(profile) } catch {
+                throw RuntimeError("\(configPath): \(error)", errno: EINVAL)
+            }
+            if let s = seccomp, !s.skipped.isEmpty {
+                RuntimeLog.logger.debug("seccomp: syscalls unknown here skipped: \(s.skipped.joined(separator: " "))")
+            }
+        }
         return LaunchContext(id: r.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process, linux: linux,
                              mode: r.mode, fifoPath: r.mode == .create ? store.fifoPath(r.id) : nil,
-                             preserveFDs: r.preserveFDs, newUserNamespace: userNS != nil && userNS?.path == nil)
+                             preserveFDs: r.preserveFDs, newUserNamespace: userNS != nil && userNS?.path == nil,
+                             seccomp: seccomp)
     }
 
     /// Creates the container; returns the exit code `run` should report.

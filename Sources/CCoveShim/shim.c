@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -81,6 +84,11 @@ int cove_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); 
 int cove_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 int cove_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
 int cove_set_keepcaps(int on) { return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0); }
+int cove_seccomp_load(const void *filter, unsigned long len, unsigned int flags) {
+    struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
+                              .filter = (struct sock_filter *)filter};
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
 
 const uint64_t COVE_RESOLVE_IN_ROOT = RESOLVE_IN_ROOT;
 const uint64_t COVE_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
@@ -118,6 +126,7 @@ int cove_lock_file(int fd) {
     do { r = fcntl(fd, F_SETLKW, &l); } while (r < 0 && errno == EINTR);
     return r;
 }
+int cove_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 int cove_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 int cove_set_cloexec(int fd) {
     int f = fcntl(fd, F_GETFD);

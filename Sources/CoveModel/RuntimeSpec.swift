@@ -86,13 +86,14 @@ public struct RuntimeSpec: Sendable {
         public var maskedPaths: [String]
         public var readonlyPaths: [String]
         public var sysctl: [(String, String)]
+        public var seccomp: SeccompProfile?
 
         public func namespace(_ kind: NamespaceKind) -> Namespace? { namespaces.first { $0.type == kind } }
 
         /// A Linux section with nothing in it, for configs that omit one.
         public static let empty = Linux(namespaces: [], uidMappings: [], gidMappings: [], devices: [],
                                         cgroupsPath: nil, resources: nil, rootfsPropagation: nil,
-                                        maskedPaths: [], readonlyPaths: [], sysctl: [])
+                                        maskedPaths: [], readonlyPaths: [], sysctl: [], seccomp: nil)
     }
 }
 
@@ -207,5 +208,6 @@ extension RuntimeSpec.Linux {
         maskedPaths = try f.strings("maskedPaths") ?? []
         readonlyPaths = try f.strings("readonlyPaths") ?? []
         sysctl = try f.stringMap("sysctl")
+        if let s = f.json["seccomp"], !s.isNull { seccomp = try SeccompProfile(json: s) }
     }
 }

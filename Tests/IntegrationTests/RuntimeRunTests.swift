@@ -57,6 +57,8 @@ struct RuntimeRunTests {
         b.linux["gidMappings"] = [["containerID": 0, "hostID": getgid(), "size": 1],
                                   ["containerID": 1, "hostID": grange.start, "size": grange.count]]
         b.config["root"] = ["path": "rootfs", "readonly": false]
+        let caps = ["CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE"]
+        b.process["capabilities"] = ["bounding": caps, "effective": caps, "permitted": caps]
         let r = try b.sh("touch /tmp/f && chown 1000:1000 /tmp/f && stat -c '%u %g' /tmp/f && wc -l < /proc/self/uid_map")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == "1000 1000\n2\n")

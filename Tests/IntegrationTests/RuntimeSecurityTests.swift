@@ -52,6 +52,7 @@ struct RuntimeSecurityTests {
                                   ["containerID": 1, "hostID": grange.start, "size": grange.count]]
         b.process["user"] = ["uid": 1000, "gid": 1000, "additionalGids": [1000, 2000]]
         b.process["capabilities"] = Self.sets
+        b.process["noNewPrivileges"] = false
         let r = try b.sh("id; grep -E '^(Cap|NoNewPrivs)' /proc/self/status")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("uid=1000 gid=1000 groups=1000,2000\n"))
@@ -82,5 +83,51 @@ struct RuntimeSecurityTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(Self.mask([5])))
         #expect(r.stderr.contains("CAP_FROBNICATE"))
+    }
+}
+
+/// linux.seccomp compiled with libseccomp and loaded before exec.
+@Suite(.enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct RuntimeSeccompTests {
+    static func profile(_ rules: [[String: Any]], flags: [String] = []) -> [String: Any] {
+        ["defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64"],
+         "flags": flags, "syscalls": rules]
+    }
+
+    @Test(arguments: [true, false])
+    func aChosenSyscallGetsEpermWhileOthersWork(noNewPrivileges: Bool) throws {
+        let b = try Bundle()
+        b.config["root"] = ["path": "rootfs", "readonly": false]
+        b.process["noNewPrivileges"] = noNewPrivileges
+        b.linux["seccomp"] = Self.profile([
+            ["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1],
+            ["names": ["no_such_syscall_at_all"], "action": "SCMP_ACT_ERRNO"],
+        ])
+        let r = try b.sh("mkdir /tmp/d 2>&1; touch /tmp/f && echo touched; grep Seccomp: /proc/self/status")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Operation not permitted"))
+        #expect(r.stdout.contains("touched"))
+        #expect(r.stdout.contains("Seccomp:\t2"))
+    }
+
+    @Test func argumentComparisonsSelectTheCall() throws {
+        let b = try Bundle()
+        // kill(pid, SIGUSR1) refused with EACCES; kill(pid, 0) still works.
+        b.linux["seccomp"] = Self.profile([
+            ["names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+             "args": [["index": 1, "value": 10, "op": "SCMP_CMP_EQ"]]],
+        ])
+        let r = try b.sh("kill -0 $$ && echo probe-ok; kill -USR1 $$ 2>&1 || true")
+        #expect(r.stdout.contains("probe-ok"))
+        #expect(r.stdout.contains("Permission denied"))
+    }
+
+    @Test func aBrokenProfileIsRefusedBeforeAnythingRuns() throws {
+        let b = try Bundle()
+        b.linux["seccomp"] = ["defaultAction": "SCMP_ACT_BOGUS"]
+        let r = try b.sh("echo ran")
+        #expect(r.status != 0)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("linux.seccomp.defaultAction"))
     }
 }

@@ -19,6 +19,8 @@ int cove_set_cloexec(int fd);
 /// Waits for a POSIX write lock on the whole file. Such a lock belongs to
 /// the process: a forked child does not inherit it (flock's would be).
 int cove_lock_file(int fd);
+/// memfd_create(name, MFD_CLOEXEC).
+int cove_memfd(const char *name);
 /// pipe2(fds, O_CLOEXEC).
 int cove_pipe_cloexec(int fds[2]);
 /// Send fd over a unix socket with one byte of payload (SCM_RIGHTS).
