@@ -82,3 +82,32 @@ struct PodmanTests {
         #expect(try podman(["rm", name]).status == 0)
     }
 }
+
+extension PodmanTests {
+    @Test func podmansDefaultSeccompProfileIsEnforcedAndUnconfinedLiftsIt() throws {
+        let confined = try podman(["run", "--rm", "--pull=never", "--network=none", Self.image,
+                                   "sh", "-c", "grep '^Seccomp:' /proc/self/status"])
+        #expect(confined.status == 0, "\(confined.stderr)")
+        #expect(confined.stdout == "Seccomp:\t2\n")
+        let open = try podman(["run", "--rm", "--pull=never", "--network=none", "--security-opt", "seccomp=unconfined",
+                               Self.image, "sh", "-c", "grep '^Seccomp:' /proc/self/status"])
+        #expect(open.stdout == "Seccomp:\t0\n")
+    }
+
+    @Test func capDropAndCapAddShapeTheSets() throws {
+        let r = try podman(["run", "--rm", "--pull=never", "--network=none", "--cap-drop=all", "--cap-add=NET_BIND_SERVICE",
+                            "--cap-add=CHOWN", Self.image, "sh", "-c", "grep -E '^Cap(Eff|Bnd)' /proc/self/status"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // CHOWN is bit 0, NET_BIND_SERVICE bit 10.
+        #expect(r.stdout == "CapEff:\t0000000000000401\nCapBnd:\t0000000000000401\n")
+    }
+
+    @Test func noNewPrivilegesAndReadOnlyReachTheContainer() throws {
+        let r = try podman(["run", "--rm", "--pull=never", "--network=none", "--read-only",
+                            "--security-opt", "no-new-privileges", Self.image,
+                            "sh", "-c", "grep NoNewPrivs /proc/self/status; touch /x 2>&1 || true"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("NoNewPrivs:\t1"))
+        #expect(r.stdout.contains("Read-only file system"))
+    }
+}

@@ -188,3 +188,57 @@ struct RuntimeRunTests {
         #expect(try b.sh("echo ok").stdout == "ok\n")
     }
 }
+
+/// The command line's machine-facing options.
+@Suite(.enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct RuntimeOptionTests {
+    @Test func preservedDescriptorsReachTheProcess() throws {
+        let b = try Bundle()
+        try "through fd 3".write(toFile: b.dir + "/fd3.txt", atomically: true, encoding: .utf8)
+        try "through fd 4".write(toFile: b.dir + "/fd4.txt", atomically: true, encoding: .utf8)
+        b.setArgs(["sh", "-c", "cat /proc/self/fd/3; echo; cat <&4; echo; test -e /proc/self/fd/5 && echo leaked || echo closed"])
+        _ = try b.runtime(["state", "none"])   // writes config.json
+        let r = try Harness.run("/bin/sh", ["-c", "exec 3<fd3.txt 4<fd4.txt 5<fd3.txt; exec \"$@\"", "sh",
+                                            Harness.binary("cove-unshare"), "--root", b.stateRoot, "run",
+                                            "--preserve-fds", "2", "--bundle", b.dir, "fds"], cwd: b.dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "through fd 3\nthrough fd 4\nclosed\n")
+    }
+
+    @Test func errorsGoToTheLogFileAsJSONLines() throws {
+        let b = try Bundle()
+        let log = b.dir + "/runtime.log"
+        let r2 = try Harness.run(Harness.binary("cove-unshare"),
+                                 ["--root", b.stateRoot, "--log", log, "--log-format=json", "start", "nonexistent"])
+        #expect(r2.status != 0)
+        let line = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+        let j = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect(j?["level"] as? String == "error")
+        #expect((j?["msg"] as? String)?.contains("nonexistent does not exist") == true)
+        #expect(j?["time"] is String)
+    }
+
+    @Test func umaskAndAdditionalGroupsApply() throws {
+        let range = try #require(Harness.subordinateRange("/etc/subgid"))
+        let urange = try #require(Harness.subordinateRange("/etc/subuid"))
+        let b = try Bundle()
+        b.linux["uidMappings"] = [["containerID": 0, "hostID": getuid(), "size": 1],
+                                  ["containerID": 1, "hostID": urange.start, "size": urange.count]]
+        b.linux["gidMappings"] = [["containerID": 0, "hostID": getgid(), "size": 1],
+                                  ["containerID": 1, "hostID": range.start, "size": range.count]]
+        b.process["user"] = ["uid": 0, "gid": 0, "umask": 0o027, "additionalGids": [10, 20]]
+        let r = try b.sh("umask; id -G")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "0027\n0 10 20\n")
+    }
+
+    @Test func killAllReachesEveryProcessOfTheContainer() throws {
+        let b = try Bundle()
+        b.setArgs(["sh", "-c", "sleep 60 & sleep 60 & wait"])
+        #expect(try b.runtime(["run", "--detach", "--bundle", b.dir, "ka"]).status == 0)
+        defer { _ = try? b.runtime(["delete", "--force", "ka"]) }
+        usleep(200_000)
+        #expect(try b.runtime(["kill", "--all", "ka", "KILL"]).status == 0)
+        try b.waitForStatus("ka", "stopped")
+    }
+}
