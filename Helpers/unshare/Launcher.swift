@@ -56,7 +56,8 @@ enum Launcher {
         let userNS = linux.namespace(.user)
         var seccomp: SeccompFilter?
         if let profile = linux.seccomp {
-            do { seccomp = try SeccompFilter.compile(profile) } catch {
+            let cache = SeccompCache(directory: store.root + "/seccomp")
+            do { seccomp = try cache.filter(for: profile, json: spec.raw["linux"]?["seccomp"] ?? .null) } catch {
                 throw RuntimeError("\(configPath): \(error)", errno: EINVAL)
             }
             if let s = seccomp, !s.skipped.isEmpty {

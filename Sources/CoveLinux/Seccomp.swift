@@ -14,6 +14,20 @@ public struct SeccompFilter: Sendable {
     /// Syscall names this kernel and architecture do not know: skipped, as crun does.
     public let skipped: [String]
 
+    public init(bpf: [UInt8], flags: UInt32, skipped: [String]) {
+        self.bpf = bpf; self.flags = flags; self.skipped = skipped
+    }
+
+    /// What the compiled bytes depend on besides the profile.
+    public static var compilerIdentity: String {
+        let v = seccomp_version()
+        let version = v.map { "\($0.pointee.major).\($0.pointee.minor).\($0.pointee.micro)" } ?? "?"
+        var u = utsname()
+        uname(&u)
+        let machine = withUnsafeBytes(of: u.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        return "libseccomp \(version) \(machine)"
+    }
+
     static let SECCOMP_FILTER_FLAG_TSYNC: UInt32 = 1
     static let SECCOMP_FILTER_FLAG_LOG: UInt32 = 2
     static let SECCOMP_FILTER_FLAG_SPEC_ALLOW: UInt32 = 4
