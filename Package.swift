@@ -65,6 +65,6 @@ let package = Package(
 
         .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),
         .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["CoveModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CoveModel"], exclude: ["Fixtures"]),
     ]
 )

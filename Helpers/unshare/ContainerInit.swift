@@ -28,6 +28,7 @@ enum ContainerInit {
             if let adj = ctx.process.oomScoreAdj {
                 try? Files.writeExisting("/proc/self/oom_score_adj", String(adj))
             }
+            if ctx.process.terminal { try setUpTerminal(ctx, channel: channel) }
             let exe = try resolveExecutable(ctx)
             umask(mode_t(ctx.process.user.umask ?? 0o022))
             try channel.send(.ready)
@@ -63,6 +64,30 @@ enum ContainerInit {
             }
             let e = (error as? SyscallError)?.errno ?? 0
             _exit(e == ENOENT ? 127 : e == EACCES ? 126 : 1)
+        }
+    }
+
+    /// A pty from the container's devpts: the slave becomes /dev/console
+    /// and the process's stdio; the master goes to the console socket, or
+    /// to the foreground `run` that relays it.
+    static func setUpTerminal(_ ctx: LaunchContext, channel: SyncChannel) throws {
+        let (master, slave) = try Terminal.openPair()
+        defer { close(master) }
+        if Files.isDirectory("/dev") {
+            let fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0o600)
+            if fd >= 0 {
+                close(fd)
+                try Mounts.mount(slave, "/dev/console", type: nil, flags: COVE_MS_BIND, data: nil,
+                                 describe: "bind \(slave) on /dev/console")
+            }
+        }
+        let size = ctx.process.consoleSize.map { (rows: $0.height, cols: $0.width) }
+        try Terminal.attach(slave: slave, size: size)
+        if ctx.consoleSocket >= 0 {
+            try Terminal.send(master: master, over: ctx.consoleSocket)
+            close(ctx.consoleSocket)
+        } else {
+            try channel.send(.terminal, fd: master)
         }
     }
 

@@ -19,6 +19,9 @@ struct LaunchContext {
     let newUserNamespace: Bool
     /// linux.seccomp compiled before the first fork; init only loads it.
     let seccomp: SeccompFilter?
+    /// Connected --console-socket for the terminal master, or -1. Without
+    /// one a terminal is relayed by the foreground `run`.
+    let consoleSocket: Int32
 
     /// Namespaces to create with unshare(2) in the setup stage (not user).
     var unshareFlags: Int32 {

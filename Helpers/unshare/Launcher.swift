@@ -40,12 +40,9 @@ enum Launcher {
             throw RuntimeError("\(configPath): a mount namespace is required (add {\"type\": \"mount\"} to linux.namespaces)",
                                errno: EINVAL)
         }
-        if process.terminal && r.consoleSocket == nil {
-            throw RuntimeError("process.terminal needs --console-socket with this cove-unshare", errno: ENOTSUP)
-        }
-        if process.terminal {
-            throw RuntimeError("process.terminal is not supported by this cove-unshare yet; set it to false",
-                               errno: ENOTSUP)
+        if process.terminal && r.consoleSocket == nil && r.mode != .run(detach: false) {
+            throw RuntimeError("process.terminal is true: pass --console-socket to receive the terminal, "
+                + "or run in the foreground", errno: EINVAL)
         }
         if spec.hostname != nil && linux.namespace(.uts) == nil {
             throw RuntimeError("\(configPath): hostname is set but there is no uts namespace", errno: EINVAL)
@@ -64,10 +61,14 @@ enum Launcher {
                 RuntimeLog.logger.debug("seccomp: syscalls unknown here skipped: \(s.skipped.joined(separator: " "))")
             }
         }
+        var consoleSocket: Int32 = -1
+        if process.terminal, let path = r.consoleSocket {
+            consoleSocket = try Terminal.connectConsoleSocket(Files.absolute(path))
+        }
         return LaunchContext(id: r.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process, linux: linux,
                              mode: r.mode, fifoPath: r.mode == .create ? store.fifoPath(r.id) : nil,
                              preserveFDs: r.preserveFDs, newUserNamespace: userNS != nil && userNS?.path == nil,
-                             seccomp: seccomp)
+                             seccomp: seccomp, consoleSocket: consoleSocket)
     }
 
     /// Creates the container; returns the exit code `run` should report.
@@ -117,12 +118,17 @@ enum Launcher {
         childEnd.close()
         defer { parentEnd.close() }
 
+        if ctx.consoleSocket >= 0 { close(ctx.consoleSocket) }
         var ready = false
+        var relayMaster: Int32 = -1
+        defer { if relayMaster >= 0 { close(relayMaster) } }
         while !ready || initPid == 0 {
-            guard let m = try parentEnd.receive() else {
+            guard let (m, passed) = try parentEnd.receiveWithFD() else {
                 throw RuntimeError("container setup ended without a report", errno: EPIPE)
             }
             switch m {
+            case .terminal:
+                relayMaster = passed
             case .userNamespaceReady:
                 do { try IDMaps.write(pid: stagePid > 0 ? stagePid : initPid, linux: ctx.linux) } catch {
                     try? parentEnd.send(.failure(errno: EPERM, message: "\(error)"))
@@ -166,7 +172,7 @@ enum Launcher {
             keep = true
             return 0
         }
-        let status = waitForeground(initPid)
+        let status = relayMaster >= 0 ? TerminalRelay(master: relayMaster).run(until: initPid) : waitForeground(initPid)
         initPid = 0
         return status.code
     }

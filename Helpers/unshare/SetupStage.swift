@@ -53,7 +53,7 @@ enum SetupStage {
     /// The container gets stdio and the preserved fds, nothing else the
     /// caller had open: a waiting init must not hold a caller's pipe.
     static func closeInheritedDescriptors(_ ctx: LaunchContext, channel: SyncChannel) {
-        Files.closeDescriptors(from: 3 + ctx.preserveFDs, except: [channel.fd, RuntimeLog.fd])
+        Files.closeDescriptors(from: 3 + ctx.preserveFDs, except: [channel.fd, RuntimeLog.fd, ctx.consoleSocket])
     }
 
     /// In a new user namespace, waits until the parent has written the maps.

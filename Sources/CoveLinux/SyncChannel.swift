@@ -16,31 +16,30 @@ public struct SyncChannel: Sendable {
         return (SyncChannel(fd: fds[0]), SyncChannel(fd: fds[1]))
     }
 
-    public func send(_ m: SyncMessage) throws {
+    public func send(_ m: SyncMessage, fd attached: Int32 = -1) throws {
         let bytes = m.encoded()
-        while true {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n >= 0 { return }
-            if errno != EINTR { throw SyscallError("send to setup channel") }
-        }
+        let n = bytes.withUnsafeBytes { cove_send_packet(fd, $0.baseAddress, UInt($0.count), attached) }
+        if n < 0 { throw SyscallError("send to setup channel") }
     }
 
     /// The next message, or nil when the other side closed (or exec'd).
-    public func receive() throws -> SyncMessage? {
+    public func receive() throws -> SyncMessage? { try receiveWithFD()?.0 }
+
+    /// The next message and the fd that came with it (-1 for none).
+    public func receiveWithFD() throws -> (SyncMessage, Int32)? {
         var buf = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { return nil }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == ECONNRESET { return nil }
-                throw SyscallError("receive from setup channel")
-            }
-            guard let m = SyncMessage(decoding: Array(buf[0..<n])) else {
-                throw SyscallError("receive from setup channel", errno: EBADMSG)
-            }
-            return m
+        var passed: Int32 = -1
+        let n = buf.withUnsafeMutableBytes { cove_recv_packet(fd, $0.baseAddress, UInt($0.count), &passed) }
+        if n == 0 { return nil }
+        if n < 0 {
+            if errno == ECONNRESET { return nil }
+            throw SyscallError("receive from setup channel")
         }
+        guard let m = SyncMessage(decoding: Array(buf[0..<n])) else {
+            if passed >= 0 { Glibc.close(passed) }
+            throw SyscallError("receive from setup channel", errno: EBADMSG)
+        }
+        return (m, passed)
     }
 
     public func close() { _ = Glibc.close(fd) }

@@ -10,6 +10,8 @@ public enum SyncMessage: Equatable, Sendable {
     case initPid(Int32)
     /// Init finished setup: it now waits for `start`, or execs at once.
     case ready
+    /// A terminal master travels with this message (SCM_RIGHTS).
+    case terminal
     case failure(errno: Int32, message: String)
 
     private static let sep: UInt8 = 0x1F
@@ -28,6 +30,7 @@ public enum SyncMessage: Equatable, Sendable {
         case .mapsWritten: return join(["maps"])
         case let .initPid(p): return join(["pid", String(p)])
         case .ready: return join(["ready"])
+        case .terminal: return join(["tty"])
         case let .failure(e, m): return join(["fail", String(e), m])
         }
     }
@@ -40,6 +43,7 @@ public enum SyncMessage: Equatable, Sendable {
         case "maps": self = .mapsWritten
         case "pid": guard parts.count == 2, let p = Int32(parts[1]) else { return nil }; self = .initPid(p)
         case "ready": self = .ready
+        case "tty": self = .terminal
         case "fail":
             guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
             self = .failure(errno: e, message: parts[2])

@@ -5,4 +5,5 @@
 #include "cove_mount.h"
 #include "cove_prctl.h"
 #include "cove_fd.h"
+#include "cove_tty.h"
 #endif
