@@ -9,12 +9,17 @@ struct Arguments {
     var command: String = ""
     var values: [String: String] = [:]
     var flags: Set<String> = []
+    /// Options that may repeat (exec's --env and --cap), in order.
+    var lists: [String: [String]] = [:]
     var operands: [String] = []
 
     struct CommandShape {
         var values: [String: String] = [:]   // spelling -> canonical name
         var flags: [String: String] = [:]
+        var lists: [String: String] = [:]
         var usage: String
+        /// Everything after the first operand is an operand (exec's command).
+        var operandsEndOptions = false
     }
 
     static let shapes: [String: CommandShape] = [
@@ -38,6 +43,17 @@ struct Arguments {
         "spec": CommandShape(values: ["--bundle": "bundle", "-b": "bundle"], flags: ["--rootless": "rootless"],
                              usage: "spec [--bundle DIR] [--rootless]"),
         "features": CommandShape(usage: "features"),
+        "exec": CommandShape(
+            values: ["--process": "process", "-p": "process", "--console-socket": "console-socket",
+                     "--pid-file": "pid-file", "--cwd": "cwd", "--user": "user", "-u": "user",
+                     "--preserve-fds": "preserve-fds", "--process-label": "process-label", "--apparmor": "apparmor"],
+            flags: ["--tty": "tty", "-t": "tty", "--detach": "detach", "-d": "detach",
+                    "--no-new-privs": "no-new-privs", "--ignore-paused": "ignore-paused"],
+            lists: ["--env": "env", "-e": "env", "--cap": "cap", "-c": "cap"],
+            usage: "exec [--process FILE] [--tty] [--console-socket SOCK] [--pid-file FILE] [--detach] "
+                + "[--cwd DIR] [--env K=V]... [--user UID[:GID]] [--cap CAP]... [--no-new-privs] [--preserve-fds N] ID [COMMAND [ARG...]]",
+            operandsEndOptions: true),
+        "ps": CommandShape(values: ["--format": "format", "-f": "format"], usage: "ps [--format table|json] ID"),
     ]
 
     struct UsageError: Error, CustomStringConvertible {
@@ -91,12 +107,15 @@ struct Arguments {
             let a = argv[i]
             if onlyOperands || !a.hasPrefix("-") || a == "-" || Arguments.isNegativeNumber(a) {
                 operands.append(a)
+                if shape.operandsEndOptions { onlyOperands = true }
             } else if a == "--" {
                 onlyOperands = true
             } else {
                 let (name, inline) = Arguments.split(a)
                 if let canonical = shape.values[name] {
                     values[canonical] = try value(name, inline: inline)
+                } else if let canonical = shape.lists[name] {
+                    lists[canonical, default: []].append(try value(name, inline: inline))
                 } else if let canonical = shape.flags[name] {
                     if let inline, inline == "false" { flags.remove(canonical) } else { flags.insert(canonical) }
                 } else if name == "--help" || name == "-h" {

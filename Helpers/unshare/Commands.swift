@@ -140,6 +140,24 @@ enum Commands {
         return 0
     }
 
+    static func ps(_ a: Arguments, store: StateStore) throws -> Int32 {
+        let s = try store.load(try a.operand(0, "a container id"))
+        var pids = s.status == .stopped ? [] : ContainerProcesses.list(initPid: s.pid)
+        if pids.isEmpty && s.status != .stopped { pids = [s.pid] }
+        switch a.values["format"] ?? "table" {
+        case "json": print(JSON.array(pids.map { .int($0) }).serialized())
+        case "table":
+            print("PID    CMD")
+            for p in pids {
+                let cmd = ((try? Files.read("/proc/\(p)/cmdline")) ?? []).split(separator: 0)
+                    .map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+                print("\(p)" + String(repeating: " ", count: max(1, 7 - "\(p)".count)) + cmd)
+            }
+        case let f: throw RuntimeError("unknown format \(f) (table or json)", errno: EINVAL)
+        }
+        return 0
+    }
+
     static func features() -> Int32 {
         print(Features.json.serialized(pretty: true))
         return 0
@@ -155,9 +173,11 @@ enum ContainerProcesses {
         return ((try? Files.listDirectory("/proc")) ?? []).compactMap { Int32($0) }.filter { namespaceLink($0) == target }
     }
 
-    static func namespaceLink(_ pid: pid_t) -> String? {
+    static func namespaceLink(_ pid: pid_t) -> String? { link("/proc/\(pid)/ns/pid") }
+
+    static func link(_ path: String) -> String? {
         var buf = [CChar](repeating: 0, count: 128)
-        let n = readlink("/proc/\(pid)/ns/pid", &buf, buf.count - 1)
+        let n = readlink(path, &buf, buf.count - 1)
         guard n > 0 else { return nil }
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

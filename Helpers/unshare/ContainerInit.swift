@@ -28,8 +28,8 @@ enum ContainerInit {
             if let adj = ctx.process.oomScoreAdj {
                 try? Files.writeExisting("/proc/self/oom_score_adj", String(adj))
             }
-            if ctx.process.terminal { try setUpTerminal(ctx, channel: channel) }
-            let exe = try resolveExecutable(ctx)
+            if ctx.process.terminal { try setUpTerminal(ctx.process, consoleSocket: ctx.consoleSocket, channel: channel) }
+            let exe = try resolveExecutable(ctx.process)
             umask(mode_t(ctx.process.user.umask ?? 0o022))
             try channel.send(.ready)
             if fifo >= 0 {
@@ -40,37 +40,42 @@ enum ContainerInit {
                 }
                 close(fifo)
             }
-            // Without no_new_privs the filter needs CAP_SYS_ADMIN, which the
-            // user switch may drop: load it first then (runc's order), and
-            // otherwise as the very last step.
-            if let s = ctx.seccomp, !ctx.process.noNewPrivileges { try s.load() }
-            try applyUserAndCapabilities(ctx.process)
-            if chdir(ctx.process.cwd) != 0 { throw SyscallError("chdir to cwd \(ctx.process.cwd)") }
-            if ctx.process.noNewPrivileges { try Identity.setNoNewPrivileges() }
-            // Only stdio and the preserved fds reach the process.
-            _ = cove_cloexec_from(3)
-            for fd in 3..<(3 + ctx.preserveFDs) { _ = cove_clear_cloexec(fd) }
-            Signals.unblockAll()
-            if let s = ctx.seccomp, ctx.process.noNewPrivileges { try s.load() }
-            RuntimeLog.phase("exec")
-            let e = Processes.exec(exe, ctx.process.args, ctx.process.env)
-            throw SyscallError("exec \(ctx.process.args[0])", errno: e,
-                               hint: e == EACCES ? "permission denied" : nil)
+            try confineAndExec(ctx.process, exe: exe, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs)
         } catch {
             SetupStage.report(error, channel: channel)
             if reportToStderr {
                 let line = "cove-unshare: \(error)\n"
                 _ = line.withCString { write(2, $0, strlen($0)) }
             }
-            let e = (error as? SyscallError)?.errno ?? 0
-            _exit(e == ENOENT ? 127 : e == EACCES ? 126 : 1)
+            _exit(exitCode(for: error))
         }
+    }
+
+    /// The last steps, shared with `exec`: seccomp, user and capabilities,
+    /// cwd, no_new_privs, fds, exec. Returns only by throwing.
+    static func confineAndExec(_ process: RuntimeSpec.Process, exe: String, seccomp: SeccompFilter?,
+                               preserveFDs: Int32) throws -> Never {
+        // Without no_new_privs the filter needs CAP_SYS_ADMIN, which the
+        // user switch may drop: load it first then (runc's order), and
+        // otherwise as the very last step.
+        if let s = seccomp, !process.noNewPrivileges { try s.load() }
+        try applyUserAndCapabilities(process)
+        if chdir(process.cwd) != 0 { throw SyscallError("chdir to cwd \(process.cwd)") }
+        if process.noNewPrivileges { try Identity.setNoNewPrivileges() }
+        // Only stdio and the preserved fds reach the process.
+        _ = cove_cloexec_from(3)
+        for fd in 3..<(3 + preserveFDs) { _ = cove_clear_cloexec(fd) }
+        Signals.unblockAll()
+        if let s = seccomp, process.noNewPrivileges { try s.load() }
+        RuntimeLog.phase("exec")
+        let e = Processes.exec(exe, process.args, process.env)
+        throw SyscallError("exec \(process.args[0])", errno: e, hint: e == EACCES ? "permission denied" : nil)
     }
 
     /// A pty from the container's devpts: the slave becomes /dev/console
     /// and the process's stdio; the master goes to the console socket, or
     /// to the foreground `run` that relays it.
-    static func setUpTerminal(_ ctx: LaunchContext, channel: SyncChannel) throws {
+    static func setUpTerminal(_ process: RuntimeSpec.Process, consoleSocket: Int32, channel: SyncChannel) throws {
         let (master, slave) = try Terminal.openPair()
         defer { close(master) }
         if Files.isDirectory("/dev") {
@@ -81,23 +86,29 @@ enum ContainerInit {
                                  describe: "bind \(slave) on /dev/console")
             }
         }
-        let size = ctx.process.consoleSize.map { (rows: $0.height, cols: $0.width) }
+        let size = process.consoleSize.map { (rows: $0.height, cols: $0.width) }
         try Terminal.attach(slave: slave, size: size)
-        if ctx.consoleSocket >= 0 {
-            try Terminal.send(master: master, over: ctx.consoleSocket)
-            close(ctx.consoleSocket)
+        if consoleSocket >= 0 {
+            try Terminal.send(master: master, over: consoleSocket)
+            close(consoleSocket)
         } else {
             try channel.send(.terminal, fd: master)
         }
     }
 
+    /// 127 when the program is not there, 126 when it cannot run, as a shell.
+    static func exitCode(for error: Error) -> Int32 {
+        let e = (error as? SyscallError)?.errno ?? (error as? RuntimeError)?.errno ?? 0
+        return e == ENOENT ? 127 : e == EACCES ? 126 : 1
+    }
+
     /// Finds args[0] on the process's PATH inside the container before
     /// `ready`, so a missing program fails `create`, not a later `start`.
     /// The message keeps the words podman maps to exit codes 127 and 126.
-    static func resolveExecutable(_ ctx: LaunchContext) throws -> String {
-        let name = ctx.process.args[0]
+    static func resolveExecutable(_ process: RuntimeSpec.Process) throws -> String {
+        let name = process.args[0]
         if name.contains("/") {
-            let path = name.hasPrefix("/") ? name : Files.absolute(name, relativeTo: ctx.process.cwd)
+            let path = name.hasPrefix("/") ? name : Files.absolute(name, relativeTo: process.cwd)
             guard let mode = Files.statMode(path) else {
                 throw RuntimeError("exec \(name): no such file or directory", errno: ENOENT)
             }
@@ -106,7 +117,7 @@ enum ContainerInit {
             }
             return name
         }
-        for dir in ctx.environmentPath.split(separator: ":") {
+        for dir in process.searchPath.split(separator: ":") {
             let p = "\(dir)/\(name)"
             if let mode = Files.statMode(p), mode & S_IFMT == S_IFREG, mode & 0o111 != 0 { return p }
         }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CoveLinux
 import CoveModel
 
@@ -37,8 +40,23 @@ struct LaunchContext {
         linux.namespaces.allSatisfy { $0.path == nil } && !has(.time)
     }
 
-    var environmentPath: String {
-        for e in process.env where e.hasPrefix("PATH=") { return String(e.dropFirst(5)) }
+
+}
+
+extension RuntimeSpec.Process {
+    /// The PATH a program name is looked up on: the process's own, else the usual.
+    var searchPath: String {
+        for e in env where e.hasPrefix("PATH=") { return String(e.dropFirst(5)) }
         return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    }
+}
+
+extension RuntimeSpec.Process {
+    /// A terminal relayed by cove-unshare starts at the size of the one it
+    /// runs in, set before the process runs rather than raced after.
+    mutating func relayedTerminalSize(consoleSocket: String?) {
+        guard terminal, consoleSocket == nil, consoleSize == nil, isatty(0) == 1,
+              let s = Terminal.size(of: 0) else { return }
+        consoleSize = (UInt32(s.rows), UInt32(s.cols))
     }
 }

@@ -17,18 +17,36 @@ enum Launcher {
         var preserveFDs: Int32
     }
 
-    static func prepare(_ r: Request, store: StateStore) throws -> LaunchContext {
-        let bundle = Files.absolute(r.bundle)
+    static func readSpec(bundle: String) throws -> RuntimeSpec {
         let configPath = bundle + "/config.json"
         let text: String
         do { text = try Files.readText(configPath) } catch let e as SyscallError {
             throw RuntimeError("cannot read \(configPath): \(e.reason)", errno: e.errno)
         }
-        let spec: RuntimeSpec
-        do { spec = try RuntimeSpec(text: text) } catch let e as SpecError {
+        do { return try RuntimeSpec(text: text) } catch let e as SpecError {
             throw RuntimeError("\(configPath): \(e.field): \(e.reason)", errno: EINVAL)
         }
-        guard let process = spec.process else { throw RuntimeError("\(configPath): process is missing", errno: EINVAL) }
+    }
+
+    static func compileSeccomp(_ spec: RuntimeSpec, store: StateStore, configPath: String) throws -> SeccompFilter? {
+        guard let profile = spec.linux?.seccomp else { return nil }
+        let cache = SeccompCache(directory: store.root + "/seccomp")
+        let filter: SeccompFilter
+        do { filter = try cache.filter(for: profile, json: spec.raw["linux"]?["seccomp"] ?? .null) } catch {
+            throw RuntimeError("\(configPath): \(error)", errno: EINVAL)
+        }
+        if !filter.skipped.isEmpty {
+            RuntimeLog.logger.debug("seccomp: syscalls unknown here skipped: \(filter.skipped.joined(separator: " "))")
+        }
+        return filter
+    }
+
+    static func prepare(_ r: Request, store: StateStore) throws -> LaunchContext {
+        let bundle = Files.absolute(r.bundle)
+        let configPath = bundle + "/config.json"
+        let spec = try readSpec(bundle: bundle)
+        guard var process = spec.process else { throw RuntimeError("\(configPath): process is missing", errno: EINVAL) }
+        process.relayedTerminalSize(consoleSocket: r.consoleSocket)
         guard !process.args.isEmpty else { throw RuntimeError("\(configPath): process.args is empty", errno: EINVAL) }
         guard let root = spec.root else { throw RuntimeError("\(configPath): root is missing", errno: EINVAL) }
         let linux = spec.linux ?? .empty
@@ -51,16 +69,7 @@ enum Launcher {
             throw RuntimeError("\(configPath): unknown rlimit \(l.type)", errno: EINVAL)
         }
         let userNS = linux.namespace(.user)
-        var seccomp: SeccompFilter?
-        if let profile = linux.seccomp {
-            let cache = SeccompCache(directory: store.root + "/seccomp")
-            do { seccomp = try cache.filter(for: profile, json: spec.raw["linux"]?["seccomp"] ?? .null) } catch {
-                throw RuntimeError("\(configPath): \(error)", errno: EINVAL)
-            }
-            if let s = seccomp, !s.skipped.isEmpty {
-                RuntimeLog.logger.debug("seccomp: syscalls unknown here skipped: \(s.skipped.joined(separator: " "))")
-            }
-        }
+        let seccomp = try compileSeccomp(spec, store: store, configPath: configPath)
         var consoleSocket: Int32 = -1
         if process.terminal, let path = r.consoleSocket {
             consoleSocket = try Terminal.connectConsoleSocket(Files.absolute(path))

@@ -24,6 +24,8 @@ func usage() -> String {
       list      list containers
       spec      write a default config.json (--rootless for an unprivileged user)
       features  print what this runtime supports, as JSON
+      exec      run another process in a running container
+      ps        list a container's processes
     """
 }
 
@@ -56,6 +58,8 @@ func main() -> Int32 {
         case "kill": return try Commands.kill(args, store: store)
         case "delete": return try Commands.delete(args, store: store)
         case "list": return try Commands.list(args, store: store)
+        case "exec": return try Exec.run(args, store: store)
+        case "ps": return try Commands.ps(args, store: store)
         default:
             RuntimeLog.logger.error("unknown command \(args.command)")
             return 1

@@ -41,6 +41,10 @@ public enum Namespaces {
         try check("join \(kind.rawValue) namespace \(path)", cove_setns(fd, kind.cloneFlag))
     }
 
+    public static func join(_ kind: NamespaceKind, fd: Int32, describe: @autoclosure () -> String) throws {
+        try check(describe(), cove_setns(fd, kind.cloneFlag))
+    }
+
     public static func setHostname(_ name: String) throws {
         try check("set hostname \(name)", cove_sethostname(name, name.utf8.count))
     }

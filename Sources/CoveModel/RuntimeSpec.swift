@@ -31,6 +31,11 @@ public struct RuntimeSpec: Sendable {
         public var permitted: [String]
         public var inheritable: [String]
         public var ambient: [String]
+        public init(bounding: [String], effective: [String], permitted: [String], inheritable: [String],
+                    ambient: [String]) {
+            self.bounding = bounding; self.effective = effective; self.permitted = permitted
+            self.inheritable = inheritable; self.ambient = ambient
+        }
     }
     public struct User: Sendable {
         public var uid: UInt32
@@ -143,6 +148,9 @@ extension RuntimeSpec {
 }
 
 extension RuntimeSpec.Process {
+    /// A process object on its own, as `exec --process FILE` takes it.
+    public init(json: JSON, field: String = "process") throws { try self.init(Fields(json, field)) }
+
     init(_ f: Fields) throws {
         terminal = try f.bool("terminal") ?? false
         if let c = try f.object("consoleSize") {
