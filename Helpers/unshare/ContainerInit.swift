@@ -69,7 +69,7 @@ enum ContainerInit {
         if let s = seccomp, process.noNewPrivileges { try s.load() }
         RuntimeLog.phase("exec")
         let e = Processes.exec(exe, process.args, process.env)
-        throw SyscallError("exec \(process.args[0])", errno: e, hint: e == EACCES ? "permission denied" : nil)
+        throw ExecError(description: "exec \(process.args[0]): \(SyscallError("", errno: e).reason)", errno: e)
     }
 
     /// A pty from the container's devpts: the slave becomes /dev/console
@@ -98,8 +98,8 @@ enum ContainerInit {
 
     /// 127 when the program is not there, 126 when it cannot run, as a shell.
     static func exitCode(for error: Error) -> Int32 {
-        let e = (error as? SyscallError)?.errno ?? (error as? RuntimeError)?.errno ?? 0
-        return e == ENOENT ? 127 : e == EACCES ? 126 : 1
+        guard let x = error as? ExecError else { return 1 }
+        return x.errno == ENOENT ? 127 : 126
     }
 
     /// Finds args[0] on the process's PATH inside the container before
@@ -110,10 +110,10 @@ enum ContainerInit {
         if name.contains("/") {
             let path = name.hasPrefix("/") ? name : Files.absolute(name, relativeTo: process.cwd)
             guard let mode = Files.statMode(path) else {
-                throw RuntimeError("exec \(name): no such file or directory", errno: ENOENT)
+                throw ExecError(description: "exec \(name): no such file or directory", errno: ENOENT)
             }
             if mode & S_IFMT == S_IFDIR || mode & 0o111 == 0 {
-                throw RuntimeError("exec \(name): permission denied", errno: EACCES)
+                throw ExecError(description: "exec \(name): permission denied", errno: EACCES)
             }
             return name
         }
@@ -121,8 +121,8 @@ enum ContainerInit {
             let p = "\(dir)/\(name)"
             if let mode = Files.statMode(p), mode & S_IFMT == S_IFREG, mode & 0o111 != 0 { return p }
         }
-        throw RuntimeError("exec \(name): executable file not found in $PATH: no such file or directory",
-                           errno: ENOENT)
+        throw ExecError(description: "exec \(name): executable file not found in $PATH: no such file or directory",
+                        errno: ENOENT)
     }
 
     /// Bounding set, then the user with keep-caps so permitted survives

@@ -60,9 +60,9 @@ enum Exec {
                 stageAlive = false
             case .terminal: master = fd
             case .ready: ready = true
-            case let .failure(e, message):
+            case .failure, .execFailure:
                 if child > 0 { _ = try? Processes.wait(child) }
-                throw RuntimeError(message, errno: e)
+                throw RuntimeError(reported: m) ?? RuntimeError("exec failed")
             default: throw RuntimeError("unexpected message from exec setup", errno: EBADMSG)
             }
         }
@@ -70,9 +70,9 @@ enum Exec {
             try Files.writeAtomically(Files.absolute(pidFile), Array("\(child)".utf8), durable: false)
         }
         // The channel closes when the process execs; a failure comes first.
-        if let m = try parentEnd.receive(), case let .failure(e, message) = m {
+        if let m = try parentEnd.receive(), let failure = RuntimeError(reported: m) {
             _ = try? Processes.wait(child)
-            throw RuntimeError(message, errno: e)
+            throw failure
         }
         if detach { return 0 }
         let status = master >= 0 ? TerminalRelay(master: master).run(until: child) : Launcher.waitForeground(child)

@@ -151,8 +151,8 @@ enum Launcher {
                 stagePid = 0
             case .ready:
                 ready = true
-            case let .failure(e, message):
-                throw RuntimeError(message, errno: e)
+            case .failure, .execFailure:
+                throw RuntimeError(reported: m) ?? RuntimeError("container setup failed")
             case .mapsWritten:
                 throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
             }
@@ -172,10 +172,10 @@ enum Launcher {
         }
         // `run`: init execs right after `ready`; the channel closes on a
         // successful exec (close-on-exec) or carries the reason it failed.
-        if let m = try parentEnd.receive(), case let .failure(e, message) = m {
+        if let m = try parentEnd.receive(), let failure = RuntimeError(reported: m) {
             _ = try? Processes.wait(initPid)
             initPid = 0
-            throw RuntimeError(message, errno: e)
+            throw failure
         }
         if case .run(detach: true) = r.mode {
             keep = true

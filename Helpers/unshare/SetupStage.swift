@@ -67,12 +67,17 @@ enum SetupStage {
     }
 
     static func report(_ error: Error, channel: SyncChannel) {
-        let e: Int32
         switch error {
-        case let s as SyscallError: e = s.errno
-        case let r as RuntimeError: e = r.errno
-        default: e = EINVAL
+        case let x as ExecError: try? channel.send(.execFailure(errno: x.errno, message: x.description))
+        case let s as SyscallError: try? channel.send(.failure(errno: s.errno, message: "\(error)"))
+        case let r as RuntimeError: try? channel.send(.failure(errno: r.errno, message: "\(error)"))
+        default: try? channel.send(.failure(errno: EINVAL, message: "\(error)"))
         }
-        try? channel.send(.failure(errno: e, message: "\(error)"))
     }
+}
+
+/// The container's program could not be found or executed.
+struct ExecError: Error, CustomStringConvertible {
+    let description: String
+    let errno: Int32
 }

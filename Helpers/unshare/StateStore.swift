@@ -104,5 +104,19 @@ struct StateStore {
 struct RuntimeError: Error, CustomStringConvertible {
     let description: String
     let errno: Int32
-    init(_ description: String, errno: Int32 = 0) { self.description = description; self.errno = errno }
+    /// Set when the container's program could not be found (127) or run
+    /// (126): `run` and `exec` exit with it, as a shell does.
+    var exitCode: Int32?
+    init(_ description: String, errno: Int32 = 0, exitCode: Int32? = nil) {
+        self.description = description; self.errno = errno; self.exitCode = exitCode
+    }
+
+    /// What a stage reported over the sync channel.
+    init?(reported m: SyncMessage) {
+        switch m {
+        case let .failure(e, message): self.init(message, errno: e)
+        case let .execFailure(e, message): self.init(message, errno: e, exitCode: e == ENOENT ? 127 : 126)
+        default: return nil
+        }
+    }
 }

@@ -66,6 +66,7 @@ func main() -> Int32 {
         }
     } catch {
         RuntimeLog.logger.error("\(error)")
+        if args.command == "run" || args.command == "exec", let code = (error as? RuntimeError)?.exitCode { return code }
         return 1
     }
 }

@@ -13,6 +13,8 @@ public enum SyncMessage: Equatable, Sendable {
     /// A terminal master travels with this message (SCM_RIGHTS).
     case terminal
     case failure(errno: Int32, message: String)
+    /// The program itself could not be found or run: 127 or 126 to the caller.
+    case execFailure(errno: Int32, message: String)
 
     private static let sep: UInt8 = 0x1F
 
@@ -32,6 +34,7 @@ public enum SyncMessage: Equatable, Sendable {
         case .ready: return join(["ready"])
         case .terminal: return join(["tty"])
         case let .failure(e, m): return join(["fail", String(e), m])
+        case let .execFailure(e, m): return join(["execfail", String(e), m])
         }
     }
 
@@ -47,6 +50,9 @@ public enum SyncMessage: Equatable, Sendable {
         case "fail":
             guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
             self = .failure(errno: e, message: parts[2])
+        case "execfail":
+            guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
+            self = .execFailure(errno: e, message: parts[2])
         default: return nil
         }
     }

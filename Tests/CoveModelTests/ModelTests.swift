@@ -3,7 +3,8 @@ import Testing
 
 struct SyncMessageTests {
     @Test(arguments: [SyncMessage.userNamespaceReady, .mapsWritten, .initPid(4242), .ready,
-                      .failure(errno: 2, message: "exec x: not found\u{1F}with separator")])
+                      .failure(errno: 2, message: "exec x: not found\u{1F}with separator"),
+                      .execFailure(errno: 13, message: "exec /etc: permission denied"), .terminal])
     func roundTrips(m: SyncMessage) { #expect(SyncMessage(decoding: m.encoded()) == m) }
 
     @Test func rejectsGarbage() {

@@ -131,6 +131,16 @@ struct RuntimeErrorTests {
         #expect(try b.runtime(["list", "--quiet"]).stdout.isEmpty)
     }
 
+    @Test func runExitsLikeAShellWhenTheProgramCannotRun() throws {
+        let b = try Bundle()
+        b.setArgs(["no-such-program"])
+        #expect(try b.runtime(["run", "--bundle", b.dir, "n1"]).status == 127)
+        b.setArgs(["/etc/passwd"])
+        #expect(try b.runtime(["run", "--bundle", b.dir, "n2"]).status == 126)
+        b.setArgs(["/etc"])
+        #expect(try b.runtime(["run", "--bundle", b.dir, "n3"]).status == 126)
+    }
+
     @Test func aBrokenConfigNamesTheField() throws {
         let b = try Bundle()
         b.process["cwd"] = "relative/dir"
