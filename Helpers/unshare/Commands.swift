@@ -49,6 +49,9 @@ enum Commands {
             unlink(fifo)
             state.status = .running
             try store.save(state)
+            if let spec = try? Launcher.readSpec(bundle: state.bundle) {
+                HookRunner.runWarning(spec.hooks.poststart, kind: "poststart", state: state.publicJSON)
+            }
             return 0
         }
     }
@@ -102,7 +105,13 @@ enum Commands {
                 waited += 1
             }
         }
+        let spec = try? Launcher.readSpec(bundle: s.bundle)
         try store.remove(id)
+        if let hooks = spec?.hooks.poststop, !hooks.isEmpty {
+            var stopped = s
+            stopped.status = .stopped
+            HookRunner.runWarning(hooks, kind: "poststop", state: stopped.publicJSON)
+        }
         return 0
     }
 

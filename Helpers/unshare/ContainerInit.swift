@@ -20,7 +20,10 @@ enum ContainerInit {
                 if fifo < 0 { throw SyscallError("open \(path)") }
             }
             RuntimeLog.phase("init started")
-            try RootfsSetup(ctx).run()
+            var hookState: JSON?
+            try RootfsSetup(ctx).run(beforePivot: {
+                hookState = try runCreateHooks(ctx, channel: channel)
+            })
             RuntimeLog.phase("root built")
             if let h = ctx.spec.hostname { try Namespaces.setHostname(h) }
             if let d = ctx.spec.domainname { try Namespaces.setDomainname(d) }
@@ -40,6 +43,10 @@ enum ContainerInit {
                 }
                 close(fifo)
             }
+            if let state = hookState, !ctx.spec.hooks.startContainer.isEmpty {
+                try HookRunner.run(ctx.spec.hooks.startContainer, kind: "startContainer",
+                                   state: state.setting("status", .string("running")))
+            }
             try confineAndExec(ctx.process, exe: exe, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs)
         } catch {
             SetupStage.report(error, channel: channel)
@@ -49,6 +56,25 @@ enum ContainerInit {
             }
             _exit(exitCode(for: error))
         }
+    }
+
+    /// With hooks in the config: the parent runs prestart and createRuntime
+    /// while init waits, then init runs createContainer in the container's
+    /// mount namespace before pivot_root. Returns the state document for
+    /// the later hooks, or nil when there are none.
+    static func runCreateHooks(_ ctx: LaunchContext, channel: SyncChannel) throws -> JSON? {
+        let h = ctx.spec.hooks
+        guard !(h.prestart.isEmpty && h.createRuntime.isEmpty && h.createContainer.isEmpty
+                && h.startContainer.isEmpty) else { return nil }
+        try channel.send(.awaitingHooks)
+        guard let m = try channel.receive() else { _exit(1) }
+        guard case let .hooksDone(text) = m else {
+            if case let .failure(_, message) = m { throw RuntimeError(message) }
+            throw RuntimeError("unexpected message while waiting for hooks", errno: EBADMSG)
+        }
+        let state = try JSON.parse(text)
+        try HookRunner.run(h.createContainer, kind: "createContainer", state: state)
+        return state
     }
 
     /// The last steps, shared with `exec`: seccomp, user and capabilities,

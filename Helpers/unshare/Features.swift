@@ -12,7 +12,7 @@ enum Features {
         return .object([
             ("ociVersionMin", .string("1.0.0")),
             ("ociVersionMax", .string("1.3.0")),
-            ("hooks", .array([])),
+            ("hooks", .array(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"].map { .string($0) })),
             ("mountOptions", .array(mountOptions.map { .string($0) })),
             ("linux", .object([
                 ("namespaces", .array(NamespaceKind.allCases.map { .string($0.rawValue) })),

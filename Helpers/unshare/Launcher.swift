@@ -138,6 +138,20 @@ enum Launcher {
             switch m {
             case .terminal:
                 relayMaster = passed
+            case .awaitingHooks:
+                var creating = state
+                creating.pid = initPid
+                let doc = creating.publicJSON
+                do {
+                    try HookRunner.run(ctx.spec.hooks.prestart, kind: "prestart", state: doc)
+                    try HookRunner.run(ctx.spec.hooks.createRuntime, kind: "createRuntime", state: doc)
+                } catch {
+                    try? parentEnd.send(.failure(errno: ECANCELED, message: "\(error)"))
+                    throw RuntimeError("\(error)", errno: ECANCELED)
+                }
+                try parentEnd.send(.hooksDone(state: doc.serialized()))
+            case .hooksDone:
+                throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
             case .userNamespaceReady:
                 do { try IDMaps.write(pid: stagePid > 0 ? stagePid : initPid, linux: ctx.linux) } catch {
                     try? parentEnd.send(.failure(errno: EPERM, message: "\(error)"))
@@ -177,12 +191,17 @@ enum Launcher {
             initPid = 0
             throw failure
         }
+        HookRunner.runWarning(ctx.spec.hooks.poststart, kind: "poststart", state: state.publicJSON)
         if case .run(detach: true) = r.mode {
             keep = true
             return 0
         }
         let status = relayMaster >= 0 ? TerminalRelay(master: relayMaster).run(until: initPid) : waitForeground(initPid)
         initPid = 0
+        if !ctx.spec.hooks.poststop.isEmpty {
+            state.status = .stopped
+            HookRunner.runWarning(ctx.spec.hooks.poststop, kind: "poststop", state: state.publicJSON)
+        }
         return status.code
     }
 

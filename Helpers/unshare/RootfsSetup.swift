@@ -14,7 +14,9 @@ struct RootfsSetup {
 
     static let defaultDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
 
-    func run() throws {
+    /// `beforePivot` runs once the mounts are in place and host paths are
+    /// still visible: where createRuntime and createContainer hooks belong.
+    func run(beforePivot: () throws -> Void = {}) throws {
         // Nothing mounted here may reach the host: slave by default.
         try Mounts.setPropagation("/", COVE_MS_REC | COVE_MS_SLAVE, describe: "make / a slave mount")
         try Mounts.mount(ctx.rootfs, ctx.rootfs, type: nil, flags: COVE_MS_BIND | COVE_MS_REC, data: nil,
@@ -33,6 +35,7 @@ struct RootfsSetup {
         try makeDevices(in: root, devMounted: devMounted, devptsMounted: devptsMounted)
         RuntimeLog.phase("devices")
         try? root.makeDirectories(ctx.process.cwd)
+        try beforePivot()
         try Mounts.pivotRoot(ctx.rootfs)
         if let p = ctx.linux.rootfsPropagation {
             guard let flags = MountOptions.propagation(named: p) else {

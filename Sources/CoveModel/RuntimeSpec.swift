@@ -10,7 +10,25 @@ public struct RuntimeSpec: Sendable {
     public var mounts: [Mount]
     public var annotations: [(String, String)]
     public var linux: Linux?
+    public var hooks: Hooks
     public var raw: JSON
+
+    /// config.md "POSIX-platform Hooks".
+    public struct Hook: Sendable, Equatable {
+        public var path: String
+        public var args: [String]
+        public var env: [String]
+        public var timeout: Int64?
+    }
+    public struct Hooks: Sendable, Equatable {
+        public var prestart: [Hook] = []
+        public var createRuntime: [Hook] = []
+        public var createContainer: [Hook] = []
+        public var startContainer: [Hook] = []
+        public var poststart: [Hook] = []
+        public var poststop: [Hook] = []
+        public init() {}
+    }
 
     public struct Process: Sendable {
         public var terminal: Bool
@@ -136,6 +154,25 @@ extension RuntimeSpec {
         }
         if let p = try f.object("process") { process = try Process(p) }
         if let l = try f.object("linux") { linux = try Linux(l) }
+        hooks = Hooks()
+        if let h = try f.object("hooks") {
+            func list(_ k: String) throws -> [Hook] {
+                try (h.objects(k) ?? []).map { e in
+                    guard let p = try e.string("path"), p.hasPrefix("/") else {
+                        throw SpecError(e.name("path"), "missing or not absolute")
+                    }
+                    let timeout = try e.int64("timeout")
+                    if let t = timeout, t <= 0 { throw SpecError(e.name("timeout"), "must be greater than zero") }
+                    return Hook(path: p, args: try e.strings("args") ?? [], env: try e.strings("env") ?? [], timeout: timeout)
+                }
+            }
+            hooks.prestart = try list("prestart")
+            hooks.createRuntime = try list("createRuntime")
+            hooks.createContainer = try list("createContainer")
+            hooks.startContainer = try list("startContainer")
+            hooks.poststart = try list("poststart")
+            hooks.poststop = try list("poststop")
+        }
     }
 
     public init(text: String) throws {

@@ -12,6 +12,11 @@ public enum SyncMessage: Equatable, Sendable {
     case ready
     /// A terminal master travels with this message (SCM_RIGHTS).
     case terminal
+    /// Init built its mounts and waits, before pivot_root, for the
+    /// createRuntime hooks; `.hooksDone` lets it go on.
+    case awaitingHooks
+    /// Carries the state document the container-side hooks get.
+    case hooksDone(state: String)
     case failure(errno: Int32, message: String)
     /// The program itself could not be found or run: 127 or 126 to the caller.
     case execFailure(errno: Int32, message: String)
@@ -33,6 +38,8 @@ public enum SyncMessage: Equatable, Sendable {
         case let .initPid(p): return join(["pid", String(p)])
         case .ready: return join(["ready"])
         case .terminal: return join(["tty"])
+        case .awaitingHooks: return join(["hooks?"])
+        case let .hooksDone(state): return join(["hooks!", state])
         case let .failure(e, m): return join(["fail", String(e), m])
         case let .execFailure(e, m): return join(["execfail", String(e), m])
         }
@@ -47,6 +54,8 @@ public enum SyncMessage: Equatable, Sendable {
         case "pid": guard parts.count == 2, let p = Int32(parts[1]) else { return nil }; self = .initPid(p)
         case "ready": self = .ready
         case "tty": self = .terminal
+        case "hooks?": self = .awaitingHooks
+        case "hooks!": guard parts.count >= 2 else { return nil }; self = .hooksDone(state: parts[1...].joined(separator: "\u{1F}"))
         case "fail":
             guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
             self = .failure(errno: e, message: parts[2])
