@@ -26,14 +26,14 @@ struct Arguments {
         "create": CommandShape(
             values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
                      "--console-socket": "console-socket", "--preserve-fds": "preserve-fds"],
-            flags: ["--no-pivot": "no-pivot", "--no-new-keyring": "no-new-keyring"],
-            usage: "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] ID"),
+            flags: ["--no-pivot": "no-pivot", "--no-new-keyring": "no-new-keyring", "--monitor": "monitor"],
+            usage: "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--monitor] ID"),
         "run": CommandShape(
             values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
                      "--console-socket": "console-socket", "--preserve-fds": "preserve-fds"],
             flags: ["--detach": "detach", "-d": "detach", "--no-pivot": "no-pivot",
-                    "--no-new-keyring": "no-new-keyring", "--keep": "keep"],
-            usage: "run [--bundle DIR] [--detach] [--pid-file FILE] ID"),
+                    "--no-new-keyring": "no-new-keyring", "--keep": "keep", "--monitor": "monitor"],
+            usage: "run [--bundle DIR] [--detach [--monitor]] [--pid-file FILE] ID"),
         "start": CommandShape(usage: "start ID"),
         "state": CommandShape(usage: "state ID"),
         "kill": CommandShape(flags: ["--all": "all", "-a": "all"], usage: "kill [--all] ID [SIGNAL]"),

@@ -7,11 +7,17 @@ import CoveModel
 /// One function per OCI runtime command; each returns the exit code.
 enum Commands {
     static func create(_ a: Arguments, store: StateStore) throws -> Int32 {
-        try Launcher.launch(request(a, mode: .create), store: store)
+        let r = try request(a, mode: .create)
+        if a.flags.contains("monitor") { return try Monitor.launch(r, store: store) }
+        return try Launcher.launch(r, store: store)
     }
 
     static func run(_ a: Arguments, store: StateStore) throws -> Int32 {
         let detach = a.flags.contains("detach")
+        if a.flags.contains("monitor") {
+            guard detach else { throw Arguments.UsageError(description: "--monitor is for run --detach (a foreground run is its own monitor)") }
+            return try Monitor.launch(request(a, mode: .run(detach: true)), store: store)
+        }
         let code = try Launcher.launch(request(a, mode: .run(detach: detach)), store: store)
         if !detach && !a.flags.contains("keep") { try? store.remove(try a.operand(0, "a container id")) }
         return code

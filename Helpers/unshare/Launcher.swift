@@ -81,7 +81,9 @@ enum Launcher {
     }
 
     /// Creates the container; returns the exit code `run` should report.
-    static func launch(_ r: Request, store: StateStore) throws -> Int32 {
+    /// `onStarted` runs once the container exists (create) or its process
+    /// runs (run --detach), with init's pid: the monitor's cue.
+    static func launch(_ r: Request, store: StateStore, onStarted: (pid_t) -> Void = { _ in }) throws -> Int32 {
         try StateStore.validate(id: r.id)
         if store.exists(r.id) { throw RuntimeError("container \(r.id) already exists", errno: EEXIST) }
         RuntimeLog.phase("start")
@@ -182,6 +184,7 @@ enum Launcher {
         }
         if r.mode == .create {
             keep = true
+            onStarted(initPid)
             return 0
         }
         // `run`: init execs right after `ready`; the channel closes on a
@@ -194,6 +197,7 @@ enum Launcher {
         HookRunner.runWarning(ctx.spec.hooks.poststart, kind: "poststart", state: state.publicJSON)
         if case .run(detach: true) = r.mode {
             keep = true
+            onStarted(initPid)
             return 0
         }
         let status = relayMaster >= 0 ? TerminalRelay(master: relayMaster).run(until: initPid) : waitForeground(initPid)

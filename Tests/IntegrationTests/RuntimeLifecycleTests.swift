@@ -187,3 +187,44 @@ struct RuntimeErrorTests {
         #expect(ns?.contains("user") == true)
     }
 }
+
+/// `--monitor`: the container's exit status is collected without podman.
+@Suite(.enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct RuntimeMonitorTests {
+    func exitRecord(_ b: Bundle, _ id: String) throws -> [String: Any]? {
+        let path = b.stateRoot + "/\(id)/exit.json"
+        for _ in 0..<1000 where !FileManager.default.fileExists(atPath: path) { usleep(10_000) }
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+
+    @Test func aMonitoredContainerRecordsItsExitCode() throws {
+        let b = try Bundle()
+        b.setArgs(["sh", "-c", "exit 7"])
+        let c = try b.runtime(["create", "--monitor", "--bundle", b.dir, "m1"])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(try b.state("m1")?["status"] as? String == "created")
+        #expect(try b.runtime(["start", "m1"]).status == 0)
+        let record = try #require(try exitRecord(b, "m1"))
+        #expect(record["exitCode"] as? Int == 7)
+        #expect(record["exitedAt"] is String)
+        #expect(try b.state("m1")?["status"] as? String == "stopped")
+        #expect(try b.runtime(["delete", "m1"]).status == 0)
+    }
+
+    @Test func aKilledDetachedContainerRecordsTheSignal() throws {
+        let b = try Bundle()
+        b.setArgs(["sleep", "60"])
+        #expect(try b.runtime(["run", "--detach", "--monitor", "--bundle", b.dir, "m2"]).status == 0)
+        #expect(try b.runtime(["kill", "m2", "KILL"]).status == 0)
+        #expect(try exitRecord(b, "m2")?["exitCode"] as? Int == 137)
+        #expect(try b.runtime(["delete", "m2"]).status == 0)
+    }
+
+    @Test func monitorNeedsDetachForRun() throws {
+        let b = try Bundle()
+        let r = try b.runtime(["run", "--monitor", "--bundle", b.dir, "m3"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--detach"))
+    }
+}

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCoveShim
+import CoveLinux
+import CoveModel
+
+/// `--monitor`: a process that outlives the command, stays the container's
+/// parent (a subreaper, in its own session), reaps init and records how it
+/// ended in `<root>/<id>/exit.json` ({"exitCode": N, "exitedAt": time}).
+/// cove's front has no daemon: this is what holds a detached container.
+enum Monitor {
+    static func launch(_ r: Launcher.Request, store: StateStore) throws -> Int32 {
+        var ready: [Int32] = [0, 0]
+        try check("pipe", cove_pipe_cloexec(&ready))
+        let monitor = try Processes.fork()
+        if monitor != 0 {
+            // The command: wait for the monitor's word that the container is up.
+            close(ready[1])
+            let said = (try? Files.readAll(fd: ready[0], limit: 64, what: "monitor")) ?? []
+            close(ready[0])
+            if said == Array("ok".utf8) { return 0 }
+            // The monitor reported its error itself, on the shared stderr.
+            _ = try? Processes.wait(monitor)
+            return 1
+        }
+        close(ready[0])
+        _ = setsid()
+        Processes.setName("cove:monitor")
+        do {
+            try Processes.becomeSubreaper()
+            var initPid: pid_t = 0
+            _ = try Launcher.launch(r, store: store, onStarted: { pid in
+                initPid = pid
+                _ = "ok".withCString { write(ready[1], $0, 2) }
+                close(ready[1])
+            })
+            // Let go of the caller's terminal and pipes: the container has
+            // its own copies.
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            if null >= 0 { dup2(null, 0); dup2(null, 1); dup2(null, 2) }
+            let status = reap(initPid)
+            let doc = JSON.object([("exitCode", .int(status.code)), ("exitedAt", .string(Clock.rfc3339Now()))])
+            if Files.isDirectory(store.directory(r.id)) {
+                try? Files.writeAtomically(store.directory(r.id) + "/exit.json", Array(doc.serialized().utf8),
+                                           mode: 0o600, durable: false)
+            }
+            _exit(0)
+        } catch {
+            RuntimeLog.logger.error("\(error)")
+            _exit(1)
+        }
+    }
+
+    /// Waits for init, reaping whatever else is reparented here meanwhile.
+    static func reap(_ pid: pid_t) -> ExitStatus {
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(-1, &status, 0)
+            if r == pid { return ExitStatus(raw: status) }
+            if r < 0 && errno == ECHILD { return .exited(255) }
+        }
+    }
+}
