@@ -111,3 +111,35 @@ extension PodmanTests {
         #expect(r.stdout.contains("Read-only file system"))
     }
 }
+
+extension PodmanTests {
+    @Test func logsKillWithASignalAndRestart() throws {
+        let name = "cove-it-\(getpid())-l"
+        let script = "trap 'echo got-usr1' USR1; echo out; echo err >&2; while true; do sleep 0.1; done"
+        let run = try podman(["run", "-d", "--pull=never", "--network=none", "--name", name, Self.image, "sh", "-c", script])
+        #expect(run.status == 0, "\(run.stderr)")
+        defer { _ = try? podman(["rm", "-f", "-t", "0", name]) }
+        usleep(300_000)
+        #expect(try podman(["kill", "-s", "USR1", name]).status == 0)
+        var logs = ""
+        for _ in 0..<100 {
+            let l = try podman(["logs", name])
+            logs = l.stdout + l.stderr
+            if logs.contains("got-usr1") { break }
+            usleep(50_000)
+        }
+        #expect(logs.contains("out"))
+        #expect(logs.contains("err"))
+        #expect(logs.contains("got-usr1"))
+        let restart = try podman(["restart", "-t", "1", name])
+        #expect(restart.status == 0, "\(restart.stderr)")
+        #expect(try podman(["inspect", "--format", "{{.State.Status}}", name]).stdout == "running\n")
+        var outs = 0
+        for _ in 0..<100 {
+            outs = try podman(["logs", name]).stdout.split(separator: "\n").filter { $0 == "out" }.count
+            if outs == 2 { break }
+            usleep(50_000)
+        }
+        #expect(outs == 2)
+    }
+}
