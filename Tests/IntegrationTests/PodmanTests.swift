@@ -143,3 +143,17 @@ extension PodmanTests {
         #expect(outs == 2)
     }
 }
+
+extension PodmanTests {
+    @Test func aSeccompProfileGivenToPodmanIsEnforced() throws {
+        let dir = try Harness.temporaryDirectory("profile")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let profile = #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}"#
+        try profile.write(toFile: dir + "/profile.json", atomically: true, encoding: .utf8)
+        let r = try podman(["run", "--rm", "--pull=never", "--network=none", "--security-opt", "seccomp=\(dir)/profile.json",
+                            Self.image, "sh", "-c", "mkdir /tmp/d 2>&1; touch /tmp/f && echo touched"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Operation not permitted"))
+        #expect(r.stdout.contains("touched"))
+    }
+}
