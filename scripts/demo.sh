@@ -3,21 +3,10 @@
 # busybox-static and run a container from it, as an unprivileged user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TEST_USER=${COVE_TEST_USER:-covetest}
 
 if [ "$(id -u)" = 0 ]; then
-    bash scripts/prepare-host.sh >/dev/null
-    home=$(getent passwd "$TEST_USER" | cut -d: -f6)
-    uid=$(id -u "$TEST_USER")
-    work="$home/cove-demo"
-    runuser -u "$TEST_USER" -- mkdir -p "$work"
-    rsync -a --delete --exclude=/.build --exclude='/.build-*' --exclude=/.git \
-        --chown="$TEST_USER:$TEST_USER" ./ "$work/"
-    swift_bin=$(dirname "$(command -v swift || echo /opt/swift/usr/bin/swift)")
-    echo "demo: running as the unprivileged user $TEST_USER"
-    exec runuser -u "$TEST_USER" -- env -i HOME="$home" USER="$TEST_USER" \
-        PATH="$swift_bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" \
-        XDG_RUNTIME_DIR="/run/user/$uid" LANG=C.UTF-8 bash "$work/scripts/demo.sh"
+    echo "demo: setting up, then running as the unprivileged user ${COVE_TEST_USER:-covetest}"
+    . scripts/as-test-user.sh cove-demo
 fi
 
 bash scripts/check-prereqs.sh

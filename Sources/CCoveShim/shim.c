@@ -133,22 +133,6 @@ int cove_set_cloexec(int fd) {
     if (f < 0) return -1;
     return fcntl(fd, F_SETFD, f | FD_CLOEXEC);
 }
-int cove_send_fd(int sock, int fd) {
-    char byte = 0;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
-    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
-    return n < 0 ? -1 : 0;
-}
 long cove_send_packet(int sock, const void *buf, unsigned long len, int fd) {
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
@@ -178,21 +162,6 @@ long cove_recv_packet(int sock, void *buf, unsigned long len, int *fd) {
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(c), sizeof(int));
     return n;
-}
-int cove_recv_fd(int sock) {
-    char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    ssize_t n;
-    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
-    if (n <= 0) { if (n == 0) errno = ECONNRESET; return -1; }
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof(int));
-    return fd;
 }
 static void fill_set(sigset_t *set, const int *sigs, int count) {
     sigemptyset(set);

@@ -41,7 +41,11 @@ public enum Terminal {
     /// Sends the master to a console socket (runtime-spec: SCM_RIGHTS over
     /// the socket given by --console-socket).
     public static func send(master: Int32, over socket: Int32) throws {
-        try check("send the terminal to the console socket", cove_send_fd(socket, master))
+        // One byte of payload carries the fd, as runc and crun send it.
+        let byte: [UInt8] = [0]
+        if byte.withUnsafeBytes({ cove_send_packet(socket, $0.baseAddress, 1, master) }) < 0 {
+            throw SyscallError("send the terminal to the console socket")
+        }
     }
 
     public static func connectConsoleSocket(_ path: String) throws -> Int32 {

@@ -23,14 +23,10 @@ int cove_lock_file(int fd);
 int cove_memfd(const char *name);
 /// pipe2(fds, O_CLOEXEC).
 int cove_pipe_cloexec(int fds[2]);
-/// Send fd over a unix socket with one byte of payload (SCM_RIGHTS).
-int cove_send_fd(int sock, int fd);
 /// One packet with an optional fd attached (fd < 0: none).
 long cove_send_packet(int sock, const void *buf, unsigned long len, int fd);
 /// One packet; *fd receives an attached fd or -1. Returns the length.
 long cove_recv_packet(int sock, void *buf, unsigned long len, int *fd);
-/// Receive one fd from a unix socket; returns the fd or -1.
-int cove_recv_fd(int sock);
 /// Block the listed signals (count entries) and return 0; used before sigwaitinfo.
 int cove_block_signals(const int *sigs, int count);
 int cove_unblock_all_signals(void);
