@@ -65,6 +65,15 @@ struct RuntimeSecurityTests {
         #expect(s["NoNewPrivs"] == "0")
     }
 
+    @Test func namespacedSysctlsAndOomScoreAdjApply() throws {
+        let b = try Bundle()
+        b.linux["sysctl"] = ["net.ipv4.ip_forward": "1", "net.ipv4.ping_group_range": "0 0"]
+        b.process["oomScoreAdj"] = 500
+        let r = try b.sh("cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/ping_group_range /proc/self/oom_score_adj")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(whereSeparator: { $0 == "\n" || $0 == "\t" || $0 == " " }) == ["1", "0", "0", "500"])
+    }
+
     @Test func droppedCapabilitiesAreEnforced() throws {
         let b = try Bundle()
         b.config["root"] = ["path": "rootfs", "readonly": false]
