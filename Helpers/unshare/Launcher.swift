@@ -125,6 +125,7 @@ enum Launcher {
             if ctx.cloneAllAtOnce { SetupStage.runAsInit(ctx, channel: childEnd) }
             SetupStage.run(ctx, channel: childEnd)
         }
+        RuntimeLog.phase("cloned")
         if ctx.cloneAllAtOnce { initPid = child } else { stagePid = child }
         childEnd.close()
         defer { parentEnd.close() }
@@ -155,6 +156,7 @@ enum Launcher {
             case .hooksDone:
                 throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
             case .userNamespaceReady:
+                RuntimeLog.phase("child asks for maps")
                 do { try IDMaps.write(pid: stagePid > 0 ? stagePid : initPid, linux: ctx.linux) } catch {
                     try? parentEnd.send(.failure(errno: EPERM, message: "\(error)"))
                     throw error
