@@ -202,6 +202,9 @@ enum Launcher {
             onStarted(initPid)
             return 0
         }
+        // From here the container exists for good: `run` removes it (or keeps
+        // it, with --keep) once its process has ended.
+        keep = true
         let status = relayMaster >= 0 ? TerminalRelay(master: relayMaster).run(until: initPid) : waitForeground(initPid)
         initPid = 0
         if !ctx.spec.hooks.poststop.isEmpty {

@@ -228,3 +228,13 @@ struct RuntimeMonitorTests {
         #expect(r.stderr.contains("--detach"))
     }
 }
+
+extension RuntimeLifecycleTests {
+    @Test func runKeepLeavesAStoppedContainerToDelete() throws {
+        let b = try Bundle()
+        b.setArgs(["true"])
+        #expect(try b.runtime(["run", "--keep", "--bundle", b.dir, "kept"]).status == 0)
+        #expect(try b.state("kept")?["status"] as? String == "stopped")
+        #expect(try b.runtime(["delete", "kept"]).status == 0)
+    }
+}
