@@ -48,7 +48,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CoveCommands", dependencies: [
-            "CoveEngine", "CoveModel",
+            "CoveEngine", "CoveModel", "CoveLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
