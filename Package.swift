@@ -58,13 +58,16 @@ let package = Package(
             "CoveLinux", "CoveModel",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Helpers/unshare", linkerSettings: staticExecutable),
-        .executableTarget(name: "cove-net", dependencies: ["CoveLinux", "CoveModel"],
-                          path: "Helpers/net", linkerSettings: staticExecutable),
+        // Not fully static: Debian ships libslirp as a shared library only
+        // (no libslirp.a). The Swift runtime is still linked in statically.
+        .executableTarget(name: "cove-net", dependencies: ["CoveLinux", "CoveModel", "CSlirp"],
+                          path: "Helpers/net", linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         .executableTarget(name: "cove-fs", dependencies: ["CoveLinux", "CoveModel"],
                           path: "Helpers/fs", linkerSettings: staticExecutable),
 
         .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),
         .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel"]),
+        .testTarget(name: "CoveEngineTests", dependencies: ["CoveEngine"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CoveModel"], exclude: ["Fixtures"]),
     ]
 )

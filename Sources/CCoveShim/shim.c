@@ -14,6 +14,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -63,6 +65,15 @@ int cove_mount(const char *source, const char *target, const char *fstype,
 int cove_umount2(const char *target, int flags) { return umount2(target, flags); }
 int cove_pivot_root(const char *new_root, const char *put_old) {
     return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+int cove_fs_type(const char *path, long long *type) {
+    struct statfs s;
+    if (statfs(path, &s) != 0) return -1;
+    *type = (long long)s.f_type;
+    return 0;
+}
+int cove_has_xattr(const char *path, const char *name) {
+    return getxattr(path, name, NULL, 0) > 0 ? 1 : 0;
 }
 int cove_mount_flags_of(const char *path, unsigned long *flags) {
     struct statvfs s;

@@ -175,7 +175,7 @@ public struct Doctor: Sendable {
             return DoctorFinding(severity: .ok, check: check, message: "ping_group_range \(f[0]) \(f[1])")
         }
         return DoctorFinding(severity: .note, check: check,
-                             message: "net.ipv4.ping_group_range is empty: ping in a container needs it per container (cove sets it)",
+                             message: "net.ipv4.ping_group_range is empty: ping does not work without privileges",
                              fix: "sudo sysctl -w net.ipv4.ping_group_range='0 2147483647'")
     }
 

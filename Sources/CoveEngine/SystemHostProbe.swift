@@ -11,20 +11,12 @@ public struct SystemHostProbe: HostProbe {
     public var gid: UInt32 { getgid() }
     public func environment(_ name: String) -> String? { Environment.get(name) }
     public func readText(_ path: String) -> String? { try? Files.readText(path) }
-    public func stat(_ path: String) -> (mode: UInt32, uid: UInt32)? {
-        var st = Glibc.stat()
-        guard Glibc.stat(path, &st) == 0 else { return nil }
-        return (st.st_mode, st.st_uid)
-    }
+    public func stat(_ path: String) -> (mode: UInt32, uid: UInt32)? { Files.modeAndOwner(path) }
     public func hasFileCapabilities(_ path: String) -> Bool {
-        getxattr(path, "security.capability", nil, 0) > 0
+        Files.hasExtendedAttribute(path, "security.capability")
     }
     public func canReadWrite(_ path: String) -> Bool { access(path, R_OK | W_OK) == 0 }
-    public func filesystemType(_ path: String) -> Int64? {
-        var s = statfs()
-        guard statfs(path, &s) == 0 else { return nil }
-        return Int64(s.f_type)
-    }
+    public func filesystemType(_ path: String) -> Int64? { Files.filesystemType(path) }
     public func findExecutable(_ name: String) -> String? {
         Environment.findExecutable(name, path: "/usr/bin:/usr/sbin:/bin:/sbin:/usr/local/bin")
     }

@@ -67,6 +67,19 @@ public enum Files {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Mode and owner, following links.
+    public static func modeAndOwner(_ path: String) -> (mode: UInt32, uid: UInt32)? {
+        var st = stat()
+        return stat(path, &st) == 0 ? (st.st_mode, st.st_uid) : nil
+    }
+
+    public static func filesystemType(_ path: String) -> Int64? {
+        var t: Int64 = 0
+        return cove_fs_type(path, &t) == 0 ? t : nil
+    }
+
+    public static func hasExtendedAttribute(_ path: String, _ name: String) -> Bool { cove_has_xattr(path, name) == 1 }
+
     public static func lstatMode(_ path: String) -> mode_t? {
         var st = stat()
         return lstat(path, &st) == 0 ? st.st_mode : nil

@@ -14,6 +14,10 @@ int cove_mount(const char *source, const char *target, const char *fstype,
                unsigned long flags, const char *data);
 int cove_umount2(const char *target, int flags);
 int cove_pivot_root(const char *new_root, const char *put_old);
+/// The statfs(2) f_type of the filesystem holding path.
+int cove_fs_type(const char *path, long long *type);
+/// 1 when path carries the extended attribute name, else 0.
+int cove_has_xattr(const char *path, const char *name);
 /// Mount flags of the filesystem holding path, as MS_* bits (statvfs).
 int cove_mount_flags_of(const char *path, unsigned long *flags);
 #endif
