@@ -134,18 +134,29 @@ struct RootfsSetup {
     /// mknod is refused in a user namespace: the default devices and the
     /// config's are bind mounts of the host's nodes on empty files.
     func makeDevices(in root: ConfinedRoot, devMounted: Bool, devptsMounted: Bool) throws {
-        var paths = RootfsSetup.defaultDevices
-        for d in ctx.linux.devices where !paths.contains(d.path) { paths.append(d.path) }
-        for p in paths {
-            guard Files.exists(p) else {
-                RuntimeLog.logger.warning("device \(p) skipped: the host has none to bind")
+        var wanted: [(path: String, device: RuntimeSpec.Device?)] = RootfsSetup.defaultDevices.map { ($0, nil) }
+        for d in ctx.linux.devices {
+            if let i = wanted.firstIndex(where: { $0.path == d.path }) { wanted[i].device = d } else { wanted.append((d.path, d)) }
+        }
+        for (p, device) in wanted {
+            if device?.type == "p" {
+                // A fifo needs no privilege: make it.
+                try root.makeDirectories(p.split(separator: "/").dropLast().joined(separator: "/"))
+                let dir = try root.open(p.split(separator: "/").dropLast().joined(separator: "/"), flags: O_DIRECTORY)
+                defer { close(dir) }
+                if mkfifoat(dir, String(p.split(separator: "/").last ?? ""), mode_t(device?.fileMode ?? 0o666)) != 0
+                    && errno != EEXIST { throw SyscallError("make fifo \(p)") }
+                continue
+            }
+            guard let source = hostNode(for: p, device) else {
+                RuntimeLog.logger.warning("device \(p) skipped: the host has no such node to bind")
                 continue
             }
             do {
                 try root.makeFile(p)
                 let (target, fd) = try root.mountTarget(p)
                 defer { close(fd) }
-                try Mounts.mount(p, target, type: nil, flags: COVE_MS_BIND, data: nil, describe: "bind device \(p)")
+                try Mounts.mount(source, target, type: nil, flags: COVE_MS_BIND, data: nil, describe: "bind device \(p)")
             } catch where !devMounted {
                 // An image's own /dev without a tmpfs over it may be read-only.
                 RuntimeLog.logger.warning("device \(p) not bound: \(error)")
@@ -158,6 +169,24 @@ struct RootfsSetup {
             try root.symlink(target, at: link)
         }
         if devptsMounted { try root.symlink("pts/ptmx", at: "/dev/ptmx") }
+    }
+
+    /// The host's node for a device: its own path when the numbers match
+    /// (or none are given), else any node in /dev with the same type and
+    /// numbers (udev's /dev/char and /dev/block first).
+    func hostNode(for path: String, _ device: RuntimeSpec.Device?) -> String? {
+        guard let d = device, let major = d.major, let minor = d.minor else {
+            return Files.exists(path) ? path : nil
+        }
+        let char = d.type != "b"
+        func matches(_ p: String) -> Bool {
+            guard let n = Files.deviceNumbers(p) else { return false }
+            return n.char == char && n.major == major && n.minor == minor
+        }
+        if matches(path) { return path }
+        let named = "/dev/\(char ? "char" : "block")/\(major):\(minor)"
+        if matches(named) { return named }
+        return ((try? Files.listDirectory("/dev")) ?? []).map { "/dev/" + $0 }.first(where: matches)
     }
 
     // MARK: after pivot_root (paths now resolve inside the container)

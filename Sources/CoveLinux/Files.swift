@@ -73,6 +73,18 @@ public enum Files {
         return stat(path, &st) == 0 ? (st.st_mode, st.st_uid) : nil
     }
 
+    /// Whether `path` is a character or block device, and its numbers.
+    public static func deviceNumbers(_ path: String) -> (char: Bool, major: Int64, minor: Int64)? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        let type = st.st_mode & S_IFMT
+        guard type == S_IFCHR || type == S_IFBLK else { return nil }
+        let r = UInt64(st.st_rdev)
+        let major = Int64(((r >> 8) & 0xfff) | ((r >> 32) & ~UInt64(0xfff)))
+        let minor = Int64((r & 0xff) | ((r >> 12) & ~UInt64(0xff)))
+        return (type == S_IFCHR, major, minor)
+    }
+
     public static func filesystemType(_ path: String) -> Int64? {
         var t: Int64 = 0
         return cove_fs_type(path, &t) == 0 ? t : nil

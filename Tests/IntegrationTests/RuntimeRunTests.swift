@@ -242,3 +242,16 @@ struct RuntimeOptionTests {
         try b.waitForStatus("ka", "stopped")
     }
 }
+
+extension RuntimeRunTests {
+    @Test func configDevicesAreFoundByTheirNumbersAndFifosAreMade() throws {
+        let b = try Bundle()
+        b.linux["devices"] = [
+            ["path": "/dev/my-null", "type": "c", "major": 1, "minor": 3, "fileMode": 438],
+            ["path": "/dev/my-fifo", "type": "p", "fileMode": 420],
+        ]
+        let r = try b.sh("echo gone > /dev/my-null && stat -c '%F %t:%T' /dev/my-null; stat -c '%F' /dev/my-fifo")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "character special file 1:3\nfifo\n")
+    }
+}
