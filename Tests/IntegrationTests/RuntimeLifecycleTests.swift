@@ -238,3 +238,30 @@ extension RuntimeLifecycleTests {
         #expect(try b.runtime(["delete", "kept"]).status == 0)
     }
 }
+
+extension RuntimeLifecycleTests {
+    /// A pod's pattern: a second container joins the first's user, UTS,
+    /// IPC and network namespaces by path and has its own mount and PID.
+    @Test func namespacesGivenByPathAreJoined() throws {
+        let a = try Bundle()
+        a.config["hostname"] = "pod-\(getpid())"
+        a.setArgs(["sleep", "60"])
+        #expect(try a.runtime(["run", "--detach", "--bundle", a.dir, "pod-a"]).status == 0)
+        defer { _ = try? a.runtime(["delete", "--force", "pod-a"]) }
+        let pid = try #require(try a.state("pod-a")?["pid"] as? Int)
+        let b = try Bundle()
+        b.config["hostname"] = nil
+        b.linux["uidMappings"] = nil
+        b.linux["gidMappings"] = nil
+        b.linux["namespaces"] = [
+            ["type": "user", "path": "/proc/\(pid)/ns/user"], ["type": "uts", "path": "/proc/\(pid)/ns/uts"],
+            ["type": "ipc", "path": "/proc/\(pid)/ns/ipc"], ["type": "network", "path": "/proc/\(pid)/ns/net"],
+            ["type": "mount"], ["type": "pid"],
+        ]
+        let r = try b.sh("hostname; readlink /proc/self/ns/net; echo $$")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let theirs = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
+        #expect(lines == ["pod-\(getpid())", theirs, "1"])
+    }
+}
