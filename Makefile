@@ -5,7 +5,11 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PREFIX ?= /usr/local
 RELEASE_FLAGS = -c release --static-swift-stdlib
 
-.PHONY: all build release test demo bench bench-start clean
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/cove
+MANDIR ?= $(PREFIX)/share/man
+
+.PHONY: all build release test demo bench bench-start install uninstall clean
 
 all: build
 
@@ -25,6 +29,22 @@ bench: bench-start
 
 bench-start:
 	bash bench/start.sh
+
+# cove on the PATH, its helpers in libexec (cove finds them beside itself
+# or there), the man pages in section 1. DESTDIR stages a package.
+install: release
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBEXECDIR)" "$(DESTDIR)$(MANDIR)/man1"
+	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/cove" "$(DESTDIR)$(BINDIR)/cove"
+	for h in cove-unshare cove-fs cove-net; do \
+		install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/$$h" "$(DESTDIR)$(LIBEXECDIR)/$$h"; \
+	done
+	install -m 0644 Man/*.1 "$(DESTDIR)$(MANDIR)/man1/"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/cove" "$(DESTDIR)$(LIBEXECDIR)"/cove-unshare "$(DESTDIR)$(LIBEXECDIR)"/cove-fs \
+		"$(DESTDIR)$(LIBEXECDIR)"/cove-net
+	for m in Man/*.1; do rm -f "$(DESTDIR)$(MANDIR)/man1/$$(basename $$m)"; done
+	-rmdir "$(DESTDIR)$(LIBEXECDIR)"
 
 clean:
 	rm -rf .build

@@ -21,7 +21,7 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show where cove's helpers are and whether they are found.")
 
     func run() throws {
-        let locator = HelperLocator(executablePath: CommandLine.arguments[0])
+        let locator = HelperLocator.forThisProgram()
         print("version: \(CoveVersion.string)")
         for helper in ["cove-unshare", "cove-fs", "cove-net"] {
             print("\(helper): \(locator.find(helper) ?? "not found (searched \(locator.searchPath.joined(separator: ", ")))")")

@@ -12,6 +12,11 @@ public struct HelperLocator: Sendable {
         searchPath = [bin, prefix + "/libexec/cove", "/usr/local/libexec/cove", "/usr/libexec/cove"]
     }
 
+    /// For the running program, wherever PATH found it.
+    public static func forThisProgram() -> HelperLocator {
+        HelperLocator(executablePath: (try? Files.realPath("/proc/self/exe")) ?? CommandLine.arguments[0])
+    }
+
     public func find(_ name: String) -> String? {
         searchPath.map { "\($0)/\(name)" }.first { Files.exists($0) }
     }
