@@ -1,9 +1,56 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CoveLinux
 
-// cove-net: userspace networking over libslirp. Not built yet: it says so
-// and fails rather than pretend.
-let message = "cove-net: not implemented in this version of cove\n"
-_ = message.withCString { write(2, $0, strlen($0)) }
-exit(125)
+/// cove-net: userspace networking for one container. A child puts tap0 in
+/// the container's network namespace and hands back its fd; this process
+/// stays in the host's namespaces and runs libslirp behind it in one poll
+/// loop until the container's process (--pid) exits or the tap goes away.
+func main() -> Int32 {
+    let args: NetArguments
+    do { args = try NetArguments(Array(CommandLine.arguments.dropFirst())) } catch {
+        NetLog.error("\(error)")
+        return 2
+    }
+    if args.help {
+        print(NetArguments.usage)
+        return 0
+    }
+    // setns into a user namespace fails in a multithreaded process, and the
+    // tap child is forked from this one.
+    let threads = Environment.threadCount()
+    if threads != 1 {
+        NetLog.error("refusing to run with \(threads) threads: cove-net must be single-threaded")
+        return 1
+    }
+    // A peer that vanishes mid-write must not kill the loop.
+    signal(SIGPIPE, SIG_IGN)
+    do {
+        // The pidfd first: opened before setup, it catches an exit during it.
+        // Without --pid nothing ends the loop but a signal: the tap fd holds
+        // a reference on the network namespace (the tun socket's), so the
+        // namespace, and the tap, outlive the container's last process.
+        let exitFD = try args.pid.map { try Processes.openPidFD($0) }
+        let tap = try TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu)
+        Processes.setName("cove-net")
+        let stack = try SlirpStack(tapFD: tap, exitFD: exitFD, mtu: args.mtu,
+                                   allowHostLoopback: args.allowHostLoopback)
+        for f in args.publish { _ = try stack.addForward(f) }
+        let api = try args.apiSocket.map { try ForwardAPI(path: $0) }
+        stack.api = api
+        defer { api?.close() }
+        switch try stack.run() {
+        case .processExited:
+            return 0
+        case let .tapGone(e):
+            NetLog.info("tap device gone (\(SyscallError("", errno: e).reason)): stopping")
+            return 0
+        }
+    } catch {
+        NetLog.error("\(error)")
+        return 1
+    }
+}
+
+exit(main())

@@ -6,4 +6,5 @@
 #include "cove_prctl.h"
 #include "cove_fd.h"
 #include "cove_tty.h"
+#include "cove_net.h"
 #endif

@@ -1,0 +1,111 @@
+import CoveLinux
+
+/// cove-net's command line.
+struct NetArguments {
+    var netns = ""
+    var userns = ""
+    var mtu = 65520
+    var apiSocket: String?
+    var allowHostLoopback = false
+    var pid: Int32?
+    var publish: [PortForward] = []
+    var help = false
+
+    struct UsageError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let usage = """
+        usage: cove-net --netns PATH --userns PATH [--pid PID] [--mtu N] [--allow-host-loopback]
+                        [--publish [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp]]... [--api-socket PATH]
+        cove-net runs until the process --pid names exits (without --pid, until it is killed).
+        """
+
+    init(_ argv: [String]) throws {
+        var i = 0
+        func value(_ name: String) throws -> String {
+            i += 1
+            guard i < argv.count else { throw UsageError(description: "option \(name) needs a value") }
+            return argv[i]
+        }
+        while i < argv.count {
+            var arg = argv[i]
+            var inline: String?
+            if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+                inline = String(arg[arg.index(after: eq)...])
+                arg = String(arg[..<eq])
+            }
+            func v() throws -> String { try inline ?? value(arg) }
+            switch arg {
+            case "--help", "-h": help = true; return
+            case "--netns": netns = try v()
+            case "--userns": userns = try v()
+            case "--api-socket": apiSocket = try v()
+            case "--allow-host-loopback": allowHostLoopback = true
+            case "--mtu":
+                let t = try v()
+                // libslirp takes at most 65521 (IF_MTU_MAX); IPv4 needs 576.
+                guard let n = Int(t), n >= 576, n <= 65521 else {
+                    throw UsageError(description: "--mtu \(t): expected a number from 576 to 65521")
+                }
+                mtu = n
+            case "--pid":
+                let t = try v()
+                guard let n = Int32(t), n > 0 else { throw UsageError(description: "--pid \(t): expected a process id") }
+                pid = n
+            case "--publish", "-p":
+                let t = try v()
+                guard let f = PortForward(t) else {
+                    throw UsageError(description: "--publish \(t): expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp]")
+                }
+                publish.append(f)
+            default:
+                throw UsageError(description: "unknown argument \(argv[i])\n\(NetArguments.usage)")
+            }
+            i += 1
+        }
+        if netns.isEmpty || userns.isEmpty {
+            throw UsageError(description: "--netns and --userns are required\n\(NetArguments.usage)")
+        }
+    }
+}
+
+/// One `--publish`: a host port forwarded to the container's address.
+struct PortForward: Equatable {
+    var udp: Bool
+    var hostAddress: IPv4Address
+    var hostPort: UInt16
+    var containerPort: UInt16
+
+    init(udp: Bool, hostAddress: IPv4Address, hostPort: UInt16, containerPort: UInt16) {
+        self.udp = udp
+        self.hostAddress = hostAddress
+        self.hostPort = hostPort
+        self.containerPort = containerPort
+    }
+
+    init?(_ text: String) {
+        var spec = Substring(text)
+        udp = false
+        if let slash = spec.lastIndex(of: "/") {
+            switch spec[spec.index(after: slash)...] {
+            case "tcp": udp = false
+            case "udp": udp = true
+            default: return nil
+            }
+            spec = spec[..<slash]
+        }
+        let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3 else { return nil }
+        if parts.count == 3 {
+            guard let a = IPv4Address(String(parts[0])) else { return nil }
+            hostAddress = a
+        } else {
+            hostAddress = IPv4Address(0, 0, 0, 0)
+        }
+        guard let h = UInt16(parts[parts.count - 2]), h > 0,
+              let c = UInt16(parts[parts.count - 1]), c > 0 else { return nil }
+        hostPort = h
+        containerPort = c
+    }
+}

@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSlirp
+import CoveLinux
+
+/// libslirp behind the tap fd, driven by one poll loop: no threads, no glib
+/// main loop. libslirp calls back into `SlirpStack` through the opaque
+/// pointer it was given; those calls happen only inside slirp_* calls made
+/// from `run`, so the stack's state needs no lock.
+final class SlirpStack: ForwardTable {
+    let tapFD: Int32
+    let exitFD: Int32?
+    let mtu: Int
+    var api: ForwardAPI?
+    private var slirp: OpaquePointer?
+    // libslirp keeps the pointer to its callbacks, not a copy.
+    private let callbacks = UnsafeMutablePointer<SlirpCb>.allocate(capacity: 1)
+    private let timers = SlirpTimers()
+    private var pollFDs: [pollfd] = []
+    private let frame: UnsafeMutableRawPointer
+    private let frameSize: Int
+
+    init(tapFD: Int32, exitFD: Int32?, mtu: Int, allowHostLoopback: Bool) throws {
+        self.tapFD = tapFD
+        self.exitFD = exitFD
+        self.mtu = mtu
+        // A frame is the MTU plus the Ethernet header (14) and a VLAN tag.
+        frameSize = mtu + 18
+        frame = UnsafeMutableRawPointer.allocate(byteCount: frameSize, alignment: 16)
+
+        callbacks.initialize(to: SlirpCb())
+        var cfg = SlirpConfig()
+        cfg.version = 3
+        cfg.restricted = 0
+        cfg.in_enabled = true
+        cfg.vnetwork = in_addr(s_addr: IPv4Address(10, 0, 2, 0).raw)
+        cfg.vnetmask = in_addr(s_addr: IPv4Address(prefixLength: 24).raw)
+        cfg.vhost = in_addr(s_addr: IPv4Address(10, 0, 2, 2).raw)
+        cfg.vdhcp_start = in_addr(s_addr: IPv4Address(10, 0, 2, 15).raw)
+        cfg.vnameserver = in_addr(s_addr: IPv4Address(10, 0, 2, 3).raw)
+        cfg.in6_enabled = false
+        cfg.if_mtu = mtu
+        cfg.if_mru = mtu
+        cfg.disable_host_loopback = !allowHostLoopback
+        cfg.enable_emu = false
+
+        callbacks.pointee.send_packet = { buf, len, opaque in
+            SlirpStack.from(opaque)?.sendToTap(buf, len) ?? -1
+        }
+        callbacks.pointee.guest_error = { msg, _ in
+            if let msg { NetLog.error("guest error: \(String(cString: msg))") }
+        }
+        callbacks.pointee.clock_get_ns = { _ in SlirpTimers.nowNanoseconds() }
+        callbacks.pointee.timer_new = { cb, cbOpaque, opaque in
+            SlirpStack.from(opaque)?.timers.add(cb, cbOpaque)
+        }
+        callbacks.pointee.timer_free = { timer, opaque in
+            SlirpStack.from(opaque)?.timers.remove(timer)
+        }
+        callbacks.pointee.timer_mod = { timer, expireMs, opaque in
+            SlirpStack.from(opaque)?.timers.modify(timer, expireMs: expireMs)
+        }
+        // One loop asks slirp for its fds on every turn: nothing to track.
+        callbacks.pointee.register_poll_fd = { _, _ in }
+        callbacks.pointee.unregister_poll_fd = { _, _ in }
+        callbacks.pointee.notify = { _ in }
+
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        guard let s = slirp_new(&cfg, callbacks, me) else {
+            frame.deallocate()
+            callbacks.deallocate()
+            throw SyscallError("start libslirp", errno: EINVAL)
+        }
+        slirp = s
+    }
+
+    deinit {
+        if let slirp { slirp_cleanup(slirp) }
+        frame.deallocate()
+        callbacks.deallocate()
+    }
+
+    /// Every opaque libslirp hands back is the one given to slirp_new or to
+    /// slirp_pollfds_*: this object, alive as long as the Slirp instance.
+    static func from(_ opaque: UnsafeMutableRawPointer?) -> SlirpStack? {
+        opaque.map { Unmanaged<SlirpStack>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    private(set) var forwards: [(id: Int, forward: PortForward)] = []
+    private var nextForwardID = 1
+
+    func addForward(_ f: PortForward) throws -> Int {
+        guard let slirp else { throw SyscallError("publish", errno: EBADF) }
+        errno = 0
+        let rc = slirp_add_hostfwd(slirp, f.udp ? 1 : 0, in_addr(s_addr: f.hostAddress.raw), Int32(f.hostPort),
+                                   in_addr(s_addr: TapSetup.address.raw), Int32(f.containerPort))
+        if rc < 0 {
+            // libslirp returns only -1; errno is what its bind or listen left.
+            let e = errno
+            throw SyscallError("publish \(f.hostAddress):\(f.hostPort) to port \(f.containerPort)",
+                               errno: e == 0 ? EADDRINUSE : e)
+        }
+        let id = nextForwardID
+        nextForwardID += 1
+        forwards.append((id, f))
+        return id
+    }
+
+    func removeForward(id: Int) throws {
+        guard let slirp, let i = forwards.firstIndex(where: { $0.id == id }) else {
+            throw SyscallError("remove port forward \(id)", errno: ENOENT)
+        }
+        let f = forwards[i].forward
+        if slirp_remove_hostfwd(slirp, f.udp ? 1 : 0, in_addr(s_addr: f.hostAddress.raw), Int32(f.hostPort)) < 0 {
+            throw SyscallError("remove port forward \(id)", errno: ENOENT)
+        }
+        forwards.remove(at: i)
+    }
+
+    private func sendToTap(_ buf: UnsafeRawPointer?, _ len: Int) -> Int {
+        while true {
+            let n = write(tapFD, buf, len)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            // A full tap queue drops the frame, as a wire would: TCP resends.
+            if errno == EAGAIN { return len }
+            return -1
+        }
+    }
+
+    /// Why the loop ended.
+    enum Ending: Equatable {
+        case processExited
+        case tapGone(Int32)
+    }
+
+    func run() throws -> Ending {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        while true {
+            pollFDs.removeAll(keepingCapacity: true)
+            pollFDs.append(pollfd(fd: tapFD, events: Int16(POLLIN), revents: 0))
+            if let exitFD { pollFDs.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
+            let apiStart = pollFDs.count
+            if let api { pollFDs += api.pollEntries() }
+            let apiEnd = pollFDs.count
+            var timeout = timers.millisecondsToNearest() ?? UInt32.max
+            if let wait = api?.millisecondsToDeadline(now: SlirpTimers.nowMilliseconds()) {
+                timeout = min(timeout, UInt32(clamping: wait))
+            }
+            slirp_pollfds_fill(slirp, &timeout, { fd, events, opaque in
+                SlirpStack.from(opaque)?.addPoll(fd, events) ?? -1
+            }, me)
+            let waitMs = timeout == UInt32.max ? -1 : Int32(min(timeout, 60_000))
+            let n = pollFDs.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), waitMs) }
+            if n < 0 && errno != EINTR { throw SyscallError("poll") }
+            let failed: Int32 = n < 0 ? 1 : 0
+
+            if let exitFD, pollFDs[1].fd == exitFD, pollFDs[1].revents != 0 { return .processExited }
+            if pollFDs[0].revents & Int16(POLLIN) != 0 {
+                if let e = readFromTap() { return .tapGone(e) }
+            } else if pollFDs[0].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {
+                return .tapGone(EPIPE)
+            }
+            slirp_pollfds_poll(slirp, failed, { idx, opaque in
+                SlirpStack.from(opaque)?.revents(idx) ?? 0
+            }, me)
+            // After slirp's turn: a forward added or removed here changes
+            // slirp's sockets, which must not happen between fill and poll.
+            api?.handle(pollFDs[apiStart..<apiEnd], table: self)
+            timers.fireExpired()
+        }
+    }
+
+    /// Feeds every waiting frame to slirp; an errno when the tap is gone.
+    private func readFromTap() -> Int32? {
+        // Bounded so that a flood from the container cannot starve slirp's
+        // own sockets.
+        for _ in 0..<256 {
+            let n = read(tapFD, frame, frameSize)
+            if n > 0 { slirp_input(slirp, frame.assumingMemoryBound(to: UInt8.self), Int32(n)); continue }
+            if n == 0 { return EPIPE }
+            if errno == EINTR { continue }
+            if errno == EAGAIN { return nil }
+            return errno
+        }
+        return nil
+    }
+
+    private func addPoll(_ fd: Int32, _ events: Int32) -> Int32 {
+        var e: Int16 = 0
+        if events & Int32(SLIRP_POLL_IN) != 0 { e |= Int16(POLLIN) }
+        if events & Int32(SLIRP_POLL_OUT) != 0 { e |= Int16(POLLOUT) }
+        if events & Int32(SLIRP_POLL_PRI) != 0 { e |= Int16(POLLPRI) }
+        pollFDs.append(pollfd(fd: fd, events: e, revents: 0))
+        return Int32(pollFDs.count - 1)
+    }
+
+    private func revents(_ idx: Int32) -> Int32 {
+        guard idx >= 0, Int(idx) < pollFDs.count else { return 0 }
+        let r = Int32(pollFDs[Int(idx)].revents)
+        var out: Int32 = 0
+        if r & Int32(POLLIN) != 0 { out |= Int32(SLIRP_POLL_IN) }
+        if r & Int32(POLLOUT) != 0 { out |= Int32(SLIRP_POLL_OUT) }
+        if r & Int32(POLLPRI) != 0 { out |= Int32(SLIRP_POLL_PRI) }
+        if r & Int32(POLLERR | POLLNVAL) != 0 { out |= Int32(SLIRP_POLL_ERR) }
+        if r & Int32(POLLHUP) != 0 { out |= Int32(SLIRP_POLL_HUP) }
+        return out
+    }
+}
