@@ -14,7 +14,9 @@ need busybox "sudo apt-get install busybox-static"
 need podman "sudo apt-get install podman"
 need conmon "sudo apt-get install conmon"
 need rsync "sudo apt-get install rsync"
-if [ -e /bin/busybox ] && ! file -L /bin/busybox 2>/dev/null | grep -q static && ldd /bin/busybox >/dev/null 2>&1; then
+need python3 "sudo apt-get install python3"
+need script "sudo apt-get install util-linux"
+if [ -e /bin/busybox ] && ldd /bin/busybox >/dev/null 2>&1; then
     problems+=("/bin/busybox is dynamically linked: sudo apt-get install busybox-static")
 fi
 for pc in libseccomp libcap libarchive slirp; do
