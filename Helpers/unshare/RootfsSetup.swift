@@ -21,11 +21,18 @@ struct RootfsSetup {
         try Mounts.setPropagation("/", COVE_MS_REC | COVE_MS_SLAVE, describe: "make / a slave mount")
         try Mounts.mount(ctx.rootfs, ctx.rootfs, type: nil, flags: COVE_MS_BIND | COVE_MS_REC, data: nil,
                          describe: "bind the root filesystem \(ctx.rootfs)")
+        // A mount on "/" becomes the root itself (a layered root: overlay
+        // of image layers and the container's own upper directory), made
+        // here in the container's user and mount namespaces, so it goes
+        // away with them. It comes first: the other mounts land on it.
+        for m in ctx.spec.mounts where Files.normalize(m.destination) == "/" {
+            try mountRoot(m)
+        }
         let root = try ConfinedRoot(ctx.rootfs)
         defer { root.close() }
         var devMounted = false
         var devptsMounted = false
-        for m in ctx.spec.mounts {
+        for m in ctx.spec.mounts where Files.normalize(m.destination) != "/" {
             let dest = Files.normalize(m.destination)
             try mount(m, at: dest, in: root)
             if dest == "/dev" { devMounted = true }
@@ -104,6 +111,24 @@ struct RootfsSetup {
                 RuntimeLog.logger.warning("\(type) not mounted on \(dest): \(error)")
             }
         }
+    }
+
+    func mountRoot(_ m: RuntimeSpec.Mount) throws {
+        let o = MountOptions(m.options)
+        let type = m.type ?? (o.bind ? "bind" : "")
+        if o.bind || type == "bind" {
+            guard let src = m.source else { throw RuntimeError("config.json: bind mount on / has no source", errno: EINVAL) }
+            let source = Files.absolute(src, relativeTo: ctx.bundle)
+            try Mounts.mount(source, ctx.rootfs, type: nil, flags: COVE_MS_BIND | COVE_MS_REC, data: nil,
+                             describe: "bind \(source) as the root")
+            if o.flags & ~COVE_MS_REMOUNT != 0 {
+                try Mounts.remountBind(ctx.rootfs, flags: o.flags & ~COVE_MS_REMOUNT, source: source,
+                                       describe: "apply \(m.options.joined(separator: ",")) to the root")
+            }
+            return
+        }
+        try Mounts.mount(m.source ?? type, ctx.rootfs, type: type, flags: o.flags, data: o.dataString,
+                         describe: "mount \(type) as the root (\(m.options.joined(separator: ",")))")
     }
 
     func bindMount(_ m: RuntimeSpec.Mount, _ o: MountOptions, at dest: String, in root: ConfinedRoot) throws {

@@ -255,3 +255,35 @@ extension RuntimeRunTests {
         #expect(r.stdout == "character special file 1:3\nfifo\n")
     }
 }
+
+/// A mount on "/" in the config becomes the root: an overlay of read-only
+/// layers and a writable upper directory, made inside the container's own
+/// user and mount namespaces (the kernel's overlay with userxattr).
+@Suite(.enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct LayeredRootTests {
+    @Test func anOverlayOnSlashIsTheRootAndLeavesTheLayerUntouched() throws {
+        let b = try Bundle()
+        let layers = try Harness.temporaryDirectory("layers")
+        defer { _ = try? Harness.run("/bin/rm", ["-rf", layers]) }
+        let fm = FileManager.default
+        try fm.moveItem(atPath: b.dir + "/rootfs", toPath: layers + "/lower")
+        try fm.createDirectory(atPath: b.dir + "/rootfs", withIntermediateDirectories: true)
+        for d in ["upper", "work"] { try fm.createDirectory(atPath: layers + "/" + d, withIntermediateDirectories: true) }
+        b.config["root"] = ["path": "rootfs", "readonly": false]
+        b.mounts.insert(["destination": "/", "type": "overlay", "source": "overlay",
+                         "options": ["lowerdir=\(layers)/lower", "upperdir=\(layers)/upper",
+                                     "workdir=\(layers)/work", "userxattr"]], at: 0)
+        let r = try b.sh("echo made > /made-inside && rm /bin/true && test ! -e /bin/true && grep -c '^overlay / ' /proc/mounts")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "1\n")
+        // The write went to the upper layer, the delete is a whiteout there,
+        // and the lower layer is as it was.
+        #expect(try String(contentsOfFile: layers + "/upper/made-inside", encoding: .utf8) == "made\n")
+        #expect(fm.fileExists(atPath: layers + "/lower/bin/true"))
+        #expect(!fm.fileExists(atPath: layers + "/lower/made-inside"))
+        #expect(fm.fileExists(atPath: layers + "/upper/bin/true"))   // the whiteout
+        // Nothing stays mounted on the host.
+        let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!mountinfo.contains(layers))
+    }
+}
