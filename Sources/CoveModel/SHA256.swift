@@ -20,18 +20,40 @@ public struct SHA256 {
     public init() {}
 
     public mutating func update(_ bytes: some Sequence<UInt8>) {
-        for b in bytes {
-            buffer.append(b)
-            length &+= 1
-            if buffer.count == 64 { block(buffer); buffer.removeAll(keepingCapacity: true) }
+        let array = bytes as? [UInt8] ?? Array(bytes)
+        array.withUnsafeBufferPointer { update($0) }
+    }
+
+    /// Whole 64-byte blocks go straight from the input; only the tail waits
+    /// in the buffer.
+    public mutating func update(_ input: UnsafeBufferPointer<UInt8>) {
+        var rest = input[...]
+        length &+= UInt64(input.count)
+        if !buffer.isEmpty {
+            let take = min(64 - buffer.count, rest.count)
+            buffer += rest.prefix(take)
+            rest = rest.dropFirst(take)
+            if buffer.count < 64 { return }
+            buffer.withUnsafeBufferPointer { block($0[...]) }
+            buffer.removeAll(keepingCapacity: true)
         }
+        while rest.count >= 64 {
+            block(rest.prefix(64))
+            rest = rest.dropFirst(64)
+        }
+        buffer += rest
     }
 
     public mutating func finalize() -> [UInt8] {
         let bits = length &* 8
-        update([0x80])
-        while buffer.count != 56 { update([0]) }
-        update((0..<8).reversed().map { UInt8(truncatingIfNeeded: bits >> (UInt64($0) * 8)) })
+        var tail = buffer + [0x80]
+        while tail.count % 64 != 56 { tail.append(0) }
+        tail += (0..<8).reversed().map { UInt8(truncatingIfNeeded: bits >> (UInt64($0) * 8)) }
+        tail.withUnsafeBufferPointer { p in
+            var i = 0
+            while i < p.count { block(p[i..<(i + 64)]); i += 64 }
+        }
+        buffer.removeAll()
         return h.flatMap { v in (0..<4).reversed().map { UInt8(truncatingIfNeeded: v >> (UInt32($0) * 8)) } }
     }
 
@@ -42,24 +64,29 @@ public struct SHA256 {
         return String(s.finalize().flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 
-    private mutating func block(_ chunk: [UInt8]) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            w[i] = UInt32(chunk[i * 4]) << 24 | UInt32(chunk[i * 4 + 1]) << 16 | UInt32(chunk[i * 4 + 2]) << 8
-                | UInt32(chunk[i * 4 + 3])
+    private mutating func block(_ chunk: Slice<UnsafeBufferPointer<UInt8>>) {
+        // The schedule lives on the stack: one heap array a block was most
+        // of the cost.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            let base = chunk.startIndex
+            for i in 0..<16 {
+                let o = base + i * 4
+                w[i] = UInt32(chunk[o]) << 24 | UInt32(chunk[o + 1]) << 16 | UInt32(chunk[o + 2]) << 8
+                    | UInt32(chunk[o + 3])
+            }
+            func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
+            for i in 16..<64 {
+                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+            for i in 0..<64 {
+                let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ SHA256.k[i] &+ w[i]
+                let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+            }
+            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
         }
-        func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
-        for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-        for i in 0..<64 {
-            let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ SHA256.k[i] &+ w[i]
-            let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-            (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
     }
 }
