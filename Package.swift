@@ -42,13 +42,13 @@ let package = Package(
             "CCoveShim", "CCap", "CSeccomp", "CoveModel",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .target(name: "CoveImages", dependencies: ["CoveModel"]),
+        .target(name: "CoveImages", dependencies: ["CoveModel", "CoveLinux", "CArchive"]),
         .target(name: "CoveEngine", dependencies: [
             "CoveModel", "CoveImages", "CoveLinux",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CoveCommands", dependencies: [
-            "CoveEngine", "CoveModel", "CoveLinux",
+            "CoveEngine", "CoveImages", "CoveModel", "CoveLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),
         .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel"]),
         .testTarget(name: "CoveEngineTests", dependencies: ["CoveEngine"]),
+        .testTarget(name: "CoveImagesTests", dependencies: ["CoveImages", "CoveLinux", "CoveModel", "CArchive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CoveModel"], exclude: ["Fixtures"]),
     ]
 )

@@ -137,6 +137,15 @@ int cove_lock_file(int fd) {
     do { r = fcntl(fd, F_SETLKW, &l); } while (r < 0 && errno == EINTR);
     return r;
 }
+int cove_lock_file_shared(int fd) {
+    struct flock l;
+    memset(&l, 0, sizeof l);
+    l.l_type = F_RDLCK;
+    l.l_whence = SEEK_SET;
+    int r;
+    do { r = fcntl(fd, F_SETLKW, &l); } while (r < 0 && errno == EINTR);
+    return r;
+}
 int cove_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 int cove_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 int cove_set_cloexec(int fd) {

@@ -8,7 +8,7 @@ public struct CoveCommand: ParsableCommand {
         commandName: "cove",
         abstract: "Run OCI containers as an unprivileged user: no daemon, nothing setuid.",
         version: CoveVersion.string,
-        subcommands: [Info.self, DoctorCommand.self])
+        subcommands: [Info.self, DoctorCommand.self, Load.self, Images.self])
 
     public init() {}
 }

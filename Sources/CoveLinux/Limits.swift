@@ -63,4 +63,13 @@ public enum FileLock {
         if cove_lock_file(fd) != 0 { let e = SyscallError("lock \(path)"); close(fd); throw e }
         return fd
     }
+
+    /// A shared lock on `path` (created if missing): any number of holders,
+    /// but none while someone holds `acquire`'s exclusive lock.
+    public static func acquireShared(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { throw SyscallError("open lock \(path)") }
+        if cove_lock_file_shared(fd) != 0 { let e = SyscallError("lock \(path) shared"); close(fd); throw e }
+        return fd
+    }
 }

@@ -19,6 +19,9 @@ int cove_set_cloexec(int fd);
 /// Waits for a POSIX write lock on the whole file. Such a lock belongs to
 /// the process: a forked child does not inherit it (flock's would be).
 int cove_lock_file(int fd);
+/// Waits for a POSIX read (shared) lock on the whole file; the fd must be
+/// open for reading.
+int cove_lock_file_shared(int fd);
 /// memfd_create(name, MFD_CLOEXEC).
 int cove_memfd(const char *name);
 /// pipe2(fds, O_CLOEXEC).

@@ -1,0 +1,105 @@
+import ArgumentParser
+import CoveImages
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cove images`: the store's named images, as docker prints them.
+struct Images: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List images in the local store.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Flag(name: .shortAndLong, help: "Print image IDs only.")
+    var quiet = false
+
+    func run() throws {
+        let records = try failing125 { try ImageIndex(store: try store.openStore()).list() }
+        if quiet {
+            for r in records { print(r.config.shortID) }
+            return
+        }
+        let now = Int(time(nil))
+        var rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
+        for r in records {
+            let (repo, tag) = ImageListing.split(r.name)
+            rows.append([repo, tag, r.config.shortID, ImageListing.ago(r.created, now: now),
+                         ImageListing.humanSize(r.size)])
+        }
+        for line in ImageListing.table(rows) { print(line) }
+    }
+}
+
+enum ImageListing {
+    /// "localhost/a:b" → ("localhost/a", "b"); unnamed → <none>.
+    static func split(_ name: String) -> (String, String) {
+        if name.isEmpty { return ("<none>", "<none>") }
+        var base = Substring(name)
+        if let at = base.firstIndex(of: "@") { base = base[..<at] }
+        if let colon = base.lastIndex(of: ":"), !base[colon...].contains("/") {
+            return (String(base[..<colon]), String(base[base.index(after: colon)...]))
+        }
+        return (String(base), "<none>")
+    }
+
+    /// Columns padded to their widest cell, three spaces apart (docker's tabwriter).
+    static func table(_ rows: [[String]]) -> [String] {
+        guard let cols = rows.first?.count else { return [] }
+        let widths = (0..<cols).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { c, cell in
+                c == cols - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count + 3)
+            }.joined()
+        }
+    }
+
+    /// SI units, three significant digits: 4.26MB, as docker prints sizes.
+    static func humanSize(_ bytes: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+        var v = Double(bytes)
+        var u = 0
+        while v >= 1000, u < units.count - 1 { v /= 1000; u += 1 }
+        var text = String(format3(v))
+        if text.contains(".") { while text.hasSuffix("0") { text.removeLast() }; if text.hasSuffix(".") { text.removeLast() } }
+        return text + units[u]
+    }
+
+    static func format3(_ v: Double) -> String {
+        let decimals = v >= 100 ? 0 : v >= 10 ? 1 : 2
+        let scale = [1.0, 10.0, 100.0][decimals]
+        let r = (v * scale).rounded() / scale
+        let whole = Int(r)
+        if decimals == 0 { return String(whole) }
+        let frac = Int(((r - Double(whole)) * scale).rounded())
+        let f = String(frac)
+        return "\(whole)." + String(repeating: "0", count: decimals - f.count) + f
+    }
+
+    /// "3 minutes ago" from an RFC 3339 UTC time, as docker's HumanDuration.
+    static func ago(_ created: String, now: Int) -> String {
+        let u = Array(created.utf8)
+        func num(_ a: Int, _ b: Int) -> Int32? {
+            guard u.count >= b else { return nil }
+            return Int32(String(decoding: u[a..<b], as: UTF8.self))
+        }
+        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
+              let s = num(17, 19) else { return "N/A" }
+        var t = tm()
+        t.tm_year = y - 1900; t.tm_mon = mo - 1; t.tm_mday = d; t.tm_hour = h; t.tm_min = mi; t.tm_sec = s
+        let secs = max(0, now - Int(timegm(&t)))
+        let text: String
+        switch secs {
+        case ..<1: return "Less than a second ago"
+        case ..<60: text = secs == 1 ? "1 second" : "\(secs) seconds"
+        case ..<120: text = "About a minute"
+        case ..<3600: text = "\(secs / 60) minutes"
+        case ..<7200: text = "About an hour"
+        case ..<(48 * 3600): text = "\(secs / 3600) hours"
+        case ..<(7 * 24 * 3600 * 2): text = "\(secs / 86400) days"
+        case ..<(30 * 24 * 3600 * 2): text = "\(secs / (7 * 86400)) weeks"
+        case ..<(365 * 24 * 3600 * 2): text = "\(secs / (30 * 86400)) months"
+        default: text = "\(secs / (365 * 86400)) years"
+        }
+        return text + " ago"
+    }
+}
