@@ -128,19 +128,10 @@ int cove_clear_cloexec(int fd) {
     if (f < 0) return -1;
     return fcntl(fd, F_SETFD, f & ~FD_CLOEXEC);
 }
-int cove_lock_file(int fd) {
+int cove_lock_file(int fd, int shared) {
     struct flock l;
     memset(&l, 0, sizeof l);
-    l.l_type = F_WRLCK;
-    l.l_whence = SEEK_SET;
-    int r;
-    do { r = fcntl(fd, F_SETLKW, &l); } while (r < 0 && errno == EINTR);
-    return r;
-}
-int cove_lock_file_shared(int fd) {
-    struct flock l;
-    memset(&l, 0, sizeof l);
-    l.l_type = F_RDLCK;
+    l.l_type = shared ? F_RDLCK : F_WRLCK;
     l.l_whence = SEEK_SET;
     int r;
     do { r = fcntl(fd, F_SETLKW, &l); } while (r < 0 && errno == EINTR);

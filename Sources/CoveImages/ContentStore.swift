@@ -90,7 +90,7 @@ public struct ContentStore: Sendable {
             }
             if fsync(fd) != 0 { throw SyscallError("fsync \(tmp)") }
         }
-        let digest = try Digest(hex: hexString(hasher.finalize()))
+        let digest = try Digest(hex: SHA256.hexString(hasher.finalize()))
         if let expected, expected != digest {
             throw ImageError("blob \(name) does not match its digest: expected \(expected), got \(digest)")
         }
@@ -139,7 +139,3 @@ public struct ContentStore: Sendable {
     }
 }
 
-func hexString(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
-}

@@ -57,19 +57,20 @@ public enum FileLock {
     /// An exclusive lock on `path` (created if missing), released by closing
     /// the returned fd or by the process's exit. A POSIX lock, so children
     /// forked while it is held (a container's init) do not keep it.
-    public static func acquire(_ path: String) throws -> Int32 {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 { throw SyscallError("open lock \(path)") }
-        if cove_lock_file(fd) != 0 { let e = SyscallError("lock \(path)"); close(fd); throw e }
-        return fd
-    }
+    public static func acquire(_ path: String) throws -> Int32 { try lock(path, shared: false) }
 
     /// A shared lock on `path` (created if missing): any number of holders,
     /// but none while someone holds `acquire`'s exclusive lock.
-    public static func acquireShared(_ path: String) throws -> Int32 {
+    public static func acquireShared(_ path: String) throws -> Int32 { try lock(path, shared: true) }
+
+    static func lock(_ path: String, shared: Bool) throws -> Int32 {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd < 0 { throw SyscallError("open lock \(path)") }
-        if cove_lock_file_shared(fd) != 0 { let e = SyscallError("lock \(path) shared"); close(fd); throw e }
+        if cove_lock_file(fd, shared ? 1 : 0) != 0 {
+            let e = SyscallError("lock \(path)\(shared ? " shared" : "")")
+            close(fd)
+            throw e
+        }
         return fd
     }
 }

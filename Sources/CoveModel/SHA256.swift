@@ -60,8 +60,13 @@ public struct SHA256 {
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         var s = SHA256()
         s.update(bytes)
+        return hexString(s.finalize())
+    }
+
+    /// Lowercase hex of a digest.
+    public static func hexString(_ digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
-        return String(s.finalize().flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+        return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 
     private mutating func block(_ chunk: Slice<UnsafeBufferPointer<UInt8>>) {

@@ -16,12 +16,10 @@ int cove_cloexec_from(int lowfd);
 /// Clear FD_CLOEXEC on fd.
 int cove_clear_cloexec(int fd);
 int cove_set_cloexec(int fd);
-/// Waits for a POSIX write lock on the whole file. Such a lock belongs to
+/// Waits for a POSIX lock on the whole file: a write lock, or with shared a
+/// read lock (the fd must then be open for reading). Such a lock belongs to
 /// the process: a forked child does not inherit it (flock's would be).
-int cove_lock_file(int fd);
-/// Waits for a POSIX read (shared) lock on the whole file; the fd must be
-/// open for reading.
-int cove_lock_file_shared(int fd);
+int cove_lock_file(int fd, int shared);
 /// memfd_create(name, MFD_CLOEXEC).
 int cove_memfd(const char *name);
 /// pipe2(fds, O_CLOEXEC).
