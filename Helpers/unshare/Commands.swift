@@ -188,12 +188,5 @@ enum ContainerProcesses {
         return ((try? Files.listDirectory("/proc")) ?? []).compactMap { Int32($0) }.filter { namespaceLink($0) == target }
     }
 
-    static func namespaceLink(_ pid: pid_t) -> String? { link("/proc/\(pid)/ns/pid") }
-
-    static func link(_ path: String) -> String? {
-        var buf = [CChar](repeating: 0, count: 128)
-        let n = readlink(path, &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func namespaceLink(_ pid: pid_t) -> String? { Files.readLink("/proc/\(pid)/ns/pid") }
 }

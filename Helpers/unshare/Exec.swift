@@ -150,8 +150,8 @@ enum Exec {
             defer { for (_, fd) in fds { close(fd) } }
             for kind in order {
                 let theirs = "/proc/\(initPid)/ns/\(kind.procName)"
-                guard let target = ContainerProcesses.link(theirs) else { continue }
-                if target == ContainerProcesses.link("/proc/self/ns/\(kind.procName)") { continue }
+                guard let target = Files.readLink(theirs) else { continue }
+                if target == Files.readLink("/proc/self/ns/\(kind.procName)") { continue }
                 let fd = open(theirs, O_RDONLY | O_CLOEXEC)
                 if fd < 0 { throw SyscallError("open \(theirs)") }
                 fds.append((kind, fd))

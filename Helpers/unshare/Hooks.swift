@@ -48,20 +48,17 @@ enum HookRunner {
         try? Files.writeAll(fd: input[1], Array(state.serialized().utf8), what: "\(label) stdin")
         close(input[1])
         signal(SIGPIPE, previous)
-        let deadline = h.timeout.map { Clock.monotonicMilliseconds() + Double($0) * 1000 }
-        var status: Int32 = 0
-        while true {
-            let r = waitpid(pid, &status, deadline == nil ? 0 : WNOHANG)
-            if r == pid { break }
-            if r < 0 && errno != EINTR { throw SyscallError("wait for \(label)") }
-            if let d = deadline, Clock.monotonicMilliseconds() > d {
+        let exit: ExitStatus
+        if let t = h.timeout {
+            guard let e = try Processes.wait(pid, seconds: Double(t)) else {
                 kill(pid, SIGKILL)
-                _ = waitpid(pid, &status, 0)
-                throw Failure(description: "\(label) timed out after \(h.timeout ?? 0) s")
+                _ = try? Processes.wait(pid)
+                throw Failure(description: "\(label) timed out after \(t) s")
             }
-            if deadline != nil { usleep(2_000) }
+            exit = e
+        } else {
+            exit = try Processes.wait(pid)
         }
-        let exit = ExitStatus(raw: status)
         if exit != .exited(0) { throw Failure(description: "\(label) failed with status \(exit.code)") }
     }
 }

@@ -54,11 +54,9 @@ enum Monitor {
 
     /// Waits for init, reaping whatever else is reparented here meanwhile.
     static func reap(_ pid: pid_t) -> ExitStatus {
-        var status: Int32 = 0
-        while true {
-            let r = waitpid(-1, &status, 0)
-            if r == pid { return ExitStatus(raw: status) }
-            if r < 0 && errno == ECHILD { return .exited(255) }
+        while let (p, status) = Processes.waitAny() {
+            if p == pid { return status }
         }
+        return .exited(255)
     }
 }

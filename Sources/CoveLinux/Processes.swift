@@ -35,6 +35,30 @@ public enum Processes {
         }
     }
 
+    /// Waits at most `seconds` for `pid`; nil when it is still running then
+    /// (the caller decides whether to kill it).
+    public static func wait(_ pid: pid_t, seconds: Double) throws -> ExitStatus? {
+        let deadline = Clock.monotonicMilliseconds() + seconds * 1000
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { return ExitStatus(raw: status) }
+            if r < 0 && errno != EINTR { throw SyscallError("wait for process \(pid)") }
+            if Clock.monotonicMilliseconds() > deadline { return nil }
+            usleep(2_000)
+        }
+    }
+
+    /// Blocks until any child exits: (pid, status), or nil when none is left.
+    public static func waitAny() -> (pid_t, ExitStatus)? {
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(-1, &status, 0)
+            if r > 0 { return (r, ExitStatus(raw: status)) }
+            if errno != EINTR { return nil }
+        }
+    }
+
     /// Reaps any exited child without blocking: (pid, status) or nil.
     public static func reapAny() -> (pid_t, ExitStatus)? {
         var status: Int32 = 0

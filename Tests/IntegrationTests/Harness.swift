@@ -142,6 +142,21 @@ enum Harness {
         }
     }
 
+    struct SetupFailure: Error, CustomStringConvertible { let description: String }
+
+    /// The busybox rootfs as a podman image `name`, by `podman import` with
+    /// PATH set (import leaves it unset); never pulled.
+    static func importBusyboxImage(_ name: String) throws {
+        let dir = try temporaryDirectory("image")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try makeRootfs(at: dir + "/rootfs")
+        let tar = try run("/bin/tar", ["--owner=0", "--group=0", "-C", dir + "/rootfs", "-cf", dir + "/rootfs.tar", "."])
+        guard tar.status == 0 else { throw SetupFailure(description: "tar: \(tar.stderr)") }
+        let imp = try run("/usr/bin/podman", ["import", "--change", "ENV=PATH=/bin", dir + "/rootfs.tar", name],
+                          timeout: 180)
+        guard imp.status == 0 else { throw SetupFailure(description: "podman import: \(imp.stderr)") }
+    }
+
     /// A busybox root filesystem made from Debian's busybox-static.
     static func makeRootfs(at dir: String) throws {
         let fm = FileManager.default

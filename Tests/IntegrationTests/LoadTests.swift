@@ -17,12 +17,7 @@ struct LoadTests {
     static let prepared: Result<Archives, Error> = Result {
         let dir = try Harness.temporaryDirectory("load")
         let name = "localhost/cove-it-load-\(getpid()):latest"
-        try Harness.makeRootfs(at: dir + "/rootfs")
-        let tar = try Harness.run("/bin/tar", ["--owner=0", "--group=0", "-C", dir + "/rootfs", "-cf", dir + "/rootfs.tar", "."])
-        guard tar.status == 0 else { throw Failure("tar: \(tar.stderr)") }
-        let imp = try Harness.run("/usr/bin/podman", ["import", "--change", "ENV=PATH=/bin", dir + "/rootfs.tar", name],
-                                  timeout: 180)
-        guard imp.status == 0 else { throw Failure("podman import: \(imp.stderr)") }
+        try Harness.importBusyboxImage(name)
         defer { _ = try? Harness.run("/usr/bin/podman", ["rmi", "-f", name], timeout: 120) }
         let id = try Harness.run("/usr/bin/podman", ["images", "--no-trunc", "--format", "{{.ID}}", name])
         for format in ["docker-archive", "oci-archive"] {

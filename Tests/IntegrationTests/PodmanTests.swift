@@ -7,19 +7,8 @@ import Testing
 @Suite(.serialized, .enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
 struct PodmanTests {
     static let image = "localhost/cove-it-busybox:latest"
-    static let prepared: Result<Void, Error> = Result {
-        let dir = try Harness.temporaryDirectory("image")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Harness.makeRootfs(at: dir + "/rootfs")
-        let tar = try Harness.run("/bin/tar", ["--owner=0", "--group=0", "-C", dir + "/rootfs", "-cf", dir + "/rootfs.tar", "."])
-        guard tar.status == 0 else { throw Failure("tar: \(tar.stderr)") }
-        // podman import makes an image with no PATH: set one.
-        let imp = try Harness.run("/usr/bin/podman", ["import", "--change", "ENV=PATH=/bin", dir + "/rootfs.tar", image],
-                                  timeout: 180)
-        guard imp.status == 0 else { throw Failure("podman import: \(imp.stderr)") }
-    }
+    static let prepared: Result<Void, Error> = Result { try Harness.importBusyboxImage(image) }
 
-    struct Failure: Error, CustomStringConvertible { let description: String; init(_ d: String) { description = d } }
 
     @discardableResult
     func podman(_ args: [String], timeout: Double = 120) throws -> Harness.Output {
