@@ -9,7 +9,6 @@ struct PodmanTests {
     static let image = "localhost/cove-it-busybox:latest"
     static let prepared: Result<Void, Error> = Result { try Harness.importBusyboxImage(image) }
 
-
     @discardableResult
     func podman(_ args: [String], timeout: Double = 120) throws -> Harness.Output {
         try Self.prepared.get()
