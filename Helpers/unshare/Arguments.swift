@@ -30,10 +30,11 @@ struct Arguments {
             usage: "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--monitor] ID"),
         "run": CommandShape(
             values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
-                     "--console-socket": "console-socket", "--preserve-fds": "preserve-fds"],
+                     "--console-socket": "console-socket", "--preserve-fds": "preserve-fds",
+                     "--output-log": "output-log", "--output-log-max": "output-log-max"],
             flags: ["--detach": "detach", "-d": "detach", "--no-pivot": "no-pivot",
                     "--no-new-keyring": "no-new-keyring", "--keep": "keep", "--monitor": "monitor"],
-            usage: "run [--bundle DIR] [--detach [--monitor]] [--pid-file FILE] ID"),
+            usage: "run [--bundle DIR] [--detach [--monitor [--output-log FILE [--output-log-max BYTES]]]] [--pid-file FILE] ID"),
         "start": CommandShape(usage: "start ID"),
         "state": CommandShape(usage: "state ID"),
         "kill": CommandShape(flags: ["--all": "all", "-a": "all"], usage: "kill [--all] ID [SIGNAL]"),

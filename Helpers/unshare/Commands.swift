@@ -29,9 +29,20 @@ enum Commands {
             guard let n = Int32(p), n >= 0 else { throw Arguments.UsageError(description: "--preserve-fds \(p) is not a count") }
             preserve = n
         }
-        return Launcher.Request(id: try a.operand(0, "a container id"), bundle: a.values["bundle"] ?? ".",
-                                mode: mode, pidFile: a.values["pid-file"], consoleSocket: a.values["console-socket"],
-                                preserveFDs: preserve)
+        var r = Launcher.Request(id: try a.operand(0, "a container id"), bundle: a.values["bundle"] ?? ".",
+                                 mode: mode, pidFile: a.values["pid-file"], consoleSocket: a.values["console-socket"],
+                                 preserveFDs: preserve)
+        if let log = a.values["output-log"] {
+            guard a.flags.contains("monitor") else {
+                throw Arguments.UsageError(description: "--output-log needs --monitor (the monitor writes the log)")
+            }
+            r.outputLog = Files.absolute(log)
+        }
+        if let m = a.values["output-log-max"] {
+            guard let n = Int64(m), n >= 0 else { throw Arguments.UsageError(description: "--output-log-max \(m) is not a size in bytes") }
+            r.outputLogMax = n
+        }
+        return r
     }
 
     static func start(_ a: Arguments, store: StateStore) throws -> Int32 {

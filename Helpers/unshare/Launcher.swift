@@ -15,6 +15,10 @@ enum Launcher {
         var pidFile: String?
         var consoleSocket: String?
         var preserveFDs: Int32
+        /// With --monitor: the container's stdout and stderr go to this
+        /// file in docker's json-file format, rotated at `outputLogMax`.
+        var outputLog: String? = nil
+        var outputLogMax: Int64 = 0
     }
 
     static func readSpec(bundle: String) throws -> RuntimeSpec {

@@ -27,8 +27,24 @@ enum Monitor {
         close(ready[0])
         _ = setsid()
         Processes.setName("cove:monitor")
+        var savedStderr: Int32 = -1
         do {
             try Processes.becomeSubreaper()
+            // The container's stdout and stderr: pipes this monitor reads
+            // into the log, which outlives any terminal the caller had.
+            var log: OutputLog?
+            var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+            if let path = r.outputLog {
+                // Errors before the container runs still go to the caller.
+                savedStderr = fcntl(2, F_DUPFD_CLOEXEC, 3)
+                log = try OutputLog(path: path, maxSize: r.outputLogMax)
+                try check("pipe", cove_pipe_cloexec(&outPipe))
+                try check("pipe", cove_pipe_cloexec(&errPipe))
+                let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+                if null >= 0 { dup2(null, 0); close(null) }
+                dup2(outPipe[1], 1); dup2(errPipe[1], 2)
+                close(outPipe[1]); close(errPipe[1])
+            }
             var initPid: pid_t = 0
             _ = try Launcher.launch(r, store: store, onStarted: { pid in
                 initPid = pid
@@ -39,7 +55,13 @@ enum Monitor {
             // its own copies.
             let null = open("/dev/null", O_RDWR | O_CLOEXEC)
             if null >= 0 { dup2(null, 0); dup2(null, 1); dup2(null, 2) }
-            let status = reap(initPid)
+            if savedStderr >= 0 { close(savedStderr); savedStderr = -1 }
+            let status: ExitStatus
+            if var log {
+                status = log.pump(stdout: outPipe[0], stderr: errPipe[0], initPid: initPid)
+            } else {
+                status = reap(initPid)
+            }
             let doc = JSON.object([("exitCode", .int(status.code)), ("exitedAt", .string(Clock.rfc3339Now()))])
             if Files.isDirectory(store.directory(r.id)) {
                 try? Files.writeAtomically(store.directory(r.id) + "/exit.json", Array(doc.serialized().utf8),
@@ -47,6 +69,7 @@ enum Monitor {
             }
             _exit(0)
         } catch {
+            if savedStderr >= 0 { dup2(savedStderr, 2) }
             RuntimeLog.logger.error("\(error)")
             _exit(1)
         }

@@ -8,7 +8,11 @@ public struct CoveCommand: ParsableCommand {
         commandName: "cove",
         abstract: "Run OCI containers as an unprivileged user: no daemon, nothing setuid.",
         version: CoveVersion.string,
-        subcommands: [Info.self, DoctorCommand.self, Load.self, Images.self])
+        subcommands: [ContainerRun.self, ContainerCreate.self, ContainerStart.self, ContainerStop.self,
+                      ContainerRestart.self, ContainerKill.self, ContainerRemove.self, ContainerList.self,
+                      ContainerLogs.self, ContainerInspect.self, ContainerWait.self, ContainerExec.self,
+                      ContainerRename.self, ContainerGroup.self,
+                      Info.self, DoctorCommand.self, Load.self, Images.self])
 
     public init() {}
 }

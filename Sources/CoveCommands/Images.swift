@@ -77,29 +77,38 @@ enum ImageListing {
 
     /// "3 minutes ago" from an RFC 3339 UTC time, as docker's HumanDuration.
     static func ago(_ created: String, now: Int) -> String {
-        let u = Array(created.utf8)
+        guard let t = epoch(created) else { return "N/A" }
+        let secs = max(0, now - t)
+        return secs < 1 ? "Less than a second ago" : duration(secs) + " ago"
+    }
+
+    /// Seconds since the epoch of an RFC 3339 UTC time.
+    static func epoch(_ text: String) -> Int? {
+        let u = Array(text.utf8)
         func num(_ a: Int, _ b: Int) -> Int32? {
             guard u.count >= b else { return nil }
             return Int32(String(decoding: u[a..<b], as: UTF8.self))
         }
         guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
-              let s = num(17, 19) else { return "N/A" }
+              let s = num(17, 19) else { return nil }
         var t = tm()
         t.tm_year = y - 1900; t.tm_mon = mo - 1; t.tm_mday = d; t.tm_hour = h; t.tm_min = mi; t.tm_sec = s
-        let secs = max(0, now - Int(timegm(&t)))
-        let text: String
+        return Int(timegm(&t))
+    }
+
+    /// docker's HumanDuration: "5 seconds", "About a minute", "3 hours"…
+    static func duration(_ secs: Int) -> String {
         switch secs {
-        case ..<1: return "Less than a second ago"
-        case ..<60: text = secs == 1 ? "1 second" : "\(secs) seconds"
-        case ..<120: text = "About a minute"
-        case ..<3600: text = "\(secs / 60) minutes"
-        case ..<7200: text = "About an hour"
-        case ..<(48 * 3600): text = "\(secs / 3600) hours"
-        case ..<(7 * 24 * 3600 * 2): text = "\(secs / 86400) days"
-        case ..<(30 * 24 * 3600 * 2): text = "\(secs / (7 * 86400)) weeks"
-        case ..<(365 * 24 * 3600 * 2): text = "\(secs / (30 * 86400)) months"
-        default: text = "\(secs / (365 * 86400)) years"
+        case ..<1: return "Less than a second"
+        case ..<60: return secs == 1 ? "1 second" : "\(secs) seconds"
+        case ..<120: return "About a minute"
+        case ..<3600: return "\(secs / 60) minutes"
+        case ..<7200: return "About an hour"
+        case ..<(48 * 3600): return "\(secs / 3600) hours"
+        case ..<(7 * 24 * 3600 * 2): return "\(secs / 86400) days"
+        case ..<(30 * 24 * 3600 * 2): return "\(secs / (7 * 86400)) weeks"
+        case ..<(365 * 24 * 3600 * 2): return "\(secs / (30 * 86400)) months"
+        default: return "\(secs / (365 * 86400)) years"
         }
-        return text + " ago"
     }
 }

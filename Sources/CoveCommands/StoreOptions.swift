@@ -12,10 +12,7 @@ struct StoreOptions: ParsableArguments {
     var root: String?
 
     var rootPath: String {
-        if let root, !root.isEmpty { return Files.absolute(root) }
-        let data = Environment.get("XDG_DATA_HOME").flatMap { $0.isEmpty ? nil : $0 }
-            ?? (Environment.get("HOME") ?? "/") + "/.local/share"
-        return data + "/cove"
+        (try? GlobalOptions.paths(root: root).dataRoot) ?? "."
     }
 
     func openStore() throws -> ContentStore { try ContentStore(root: rootPath) }

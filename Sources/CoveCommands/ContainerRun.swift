@@ -1,0 +1,125 @@
+import ArgumentParser
+import CoveEngine
+import CoveImages
+import CoveLinux
+
+/// The flags `cove run` and `cove create` share, with docker's names.
+struct RunFlags: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Run in the background and print the container ID.") var detach = false
+    @Flag(name: .shortAndLong, help: "Keep stdin open.") var interactive = false
+    @Flag(name: .shortAndLong, help: "Allocate a terminal.") var tty = false
+    @Flag(name: .customLong("rm"), help: "Remove the container when it exits.") var remove = false
+    @Option(name: .long, help: "Name the container.") var name: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp("Set an environment variable.", valueName: "KEY=VALUE")) var env: [String] = []
+    @Option(name: .customLong("env-file"), help: "Read environment variables from a file.") var envFile: [String] = []
+    @Option(name: .shortAndLong, help: "Working directory inside the container.") var workdir: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp("User to run as.", valueName: "user[:group]")) var user: String?
+    @Option(name: .long, help: "Override the image's entrypoint.") var entrypoint: String?
+    @Option(name: .long, help: "The container's host name.") var hostname: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp("Bind mount a host directory.", valueName: "host:ctr[:ro]")) var volume: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Attach a mount.", valueName: "type=bind|tmpfs,...")) var mount: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Mount a tmpfs.", valueName: "path[:opts]")) var tmpfs: [String] = []
+    @Option(name: .shortAndLong, help: ArgumentHelp("Publish a port.", valueName: "[ip:]host:ctr[/proto]")) var publish: [String] = []
+    @Option(name: [.customLong("network"), .customLong("net")], help: "slirp4netns (default), none or host.") var network = "slirp4netns"
+    @Option(name: .customLong("cap-add"), help: "Add a capability.") var capAdd: [String] = []
+    @Option(name: .customLong("cap-drop"), help: "Drop a capability.") var capDrop: [String] = []
+    @Flag(name: .long, help: "Give the container every capability and no seccomp filter.") var privileged = false
+    @Flag(name: .customLong("read-only"), help: "Mount the root filesystem read-only.") var readOnly = false
+    @Option(name: .customLong("read-only-tmpfs"), help: "With --read-only, tmpfs on /tmp, /var/tmp and /run.") var readOnlyTmpfs = true
+    @Option(name: .customLong("security-opt"), help: "seccomp=PROFILE|unconfined, no-new-privileges.") var securityOpt: [String] = []
+    @Option(name: .long, help: "User namespace mode (keep-id).") var userns: String?
+    @Flag(name: .long, help: "Run an init inside that reaps zombies and forwards signals.") var `init` = false
+    @Option(name: .customLong("stop-signal"), help: "Signal that stops the container.") var stopSignal: String?
+    @Option(name: .customLong("stop-timeout"), help: "Seconds to wait before killing it.") var stopTimeout: Int?
+    @Option(name: [.customShort("l"), .long], help: "Set a label.") var label: [String] = []
+    @Option(name: .long, help: "Pull policy: missing, always or never.") var pull = "missing"
+    @Option(name: [.customShort("m"), .long], help: "Memory limit.") var memory: String?
+    @Option(name: .long, help: "CPU limit.") var cpus: String?
+    @Option(name: .customLong("pids-limit"), help: "Limit on processes.") var pidsLimit: Int?
+    @Option(name: .long, help: "Where images are stored.") var root: String?
+
+    @Argument(help: "The image.") var image: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func options() throws -> RunOptions {
+        var o = RunOptions()
+        o.image = image; o.command = command; o.entrypoint = entrypoint; o.env = env; o.envFiles = envFile
+        o.workdir = workdir; o.user = user; o.hostname = hostname; o.name = name; o.tty = tty
+        o.interactive = interactive; o.detach = detach; o.autoRemove = remove; o.volumes = volume; o.mounts = mount
+        o.tmpfs = tmpfs; o.publish = publish; o.network = network; o.capAdd = capAdd; o.capDrop = capDrop
+        o.privileged = privileged; o.readOnly = readOnly; o.readOnlyTmpfs = readOnlyTmpfs; o.securityOpts = securityOpt
+        o.userns = userns; o.initProcess = `init`; o.stopSignal = stopSignal; o.stopTimeout = stopTimeout
+        o.labels = label; o.pull = pull; o.memory = memory; o.cpus = cpus; o.pidsLimit = pidsLimit
+        o.storageDriver = GlobalOptions.storageDriver
+        guard ["missing", "always", "never", "newer"].contains(pull) else {
+            throw EngineError("invalid --pull \"\(pull)\": use missing, always or never")
+        }
+        if let s = stopSignal, Signals.parse(s) == nil { throw EngineError("invalid --stop-signal \"\(s)\"") }
+        return o
+    }
+
+    /// Creates the container from the flags, pulling the image when the
+    /// policy says so.
+    func createContainer(_ engine: ContainerEngine) async throws -> ContainerRecord {
+        let o = try options()
+        let image = try await ImageResolver.resolve(o.image, policy: o.pull, store: try engine.imageStore)
+        return try engine.create(o, image: image)
+    }
+}
+
+/// Finds an image locally, pulling it when it is missing (or always).
+enum ImageResolver {
+    static func resolve(_ name: String, policy: String, store: ContentStore) async throws -> ImageRecord {
+        let index = ImageIndex(store: store)
+        if policy != "always", let r = try index.find(name) { return r }
+        if policy == "never" {
+            throw EngineError("image \(name) is not in the local store and --pull=never: pull or load it first")
+        }
+        throw EngineError("image \(name) not found in the local store: load it with `cove load -i FILE` or pull it with `cove pull \(name)`")
+    }
+}
+
+/// `cove run`: create and start; attached unless -d.
+struct ContainerRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in a new container.")
+
+    @OptionGroup var flags: RunFlags
+
+    func run() async throws {
+        let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
+        let record = try await failing125Async { try await flags.createContainer(engine) }
+        if flags.detach {
+            try failing125 {
+                do { try engine.startDetached(record) } catch {
+                    if flags.remove { try? engine.remove(record, force: true) }
+                    throw error
+                }
+            }
+            print(record.id)
+            return
+        }
+        let code = try failing125 { try engine.runAttached(record) }
+        if flags.remove { try? engine.remove(try engine.containers.find(record.id), force: true) }
+        throw ExitCode(code)
+    }
+}
+
+/// `cove create`: the container, ready to start.
+struct ContainerCreate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container without starting it.")
+
+    @OptionGroup var flags: RunFlags
+
+    func run() async throws {
+        let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
+        let record = try await failing125Async { try await flags.createContainer(engine) }
+        print(record.id)
+    }
+}
+
+func failing125Async<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch let e as ExitCode { throw e } catch {
+        printError("Error: \(error)")
+        throw ExitCode(125)
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import CoveEngine
+
+/// podman's global flags, given before the subcommand:
+/// `cove --root DIR --runroot DIR --log-level LEVEL --storage-driver NAME run …`.
+/// They are taken off the command line before the command tree parses it.
+enum GlobalOptions {
+    nonisolated(unsafe) static var root: String?
+    nonisolated(unsafe) static var runroot: String?
+    nonisolated(unsafe) static var logLevel: String?
+    nonisolated(unsafe) static var storageDriver: String?
+
+    static let names = ["--root", "--runroot", "--log-level", "--storage-driver"]
+
+    /// Strips the global flags that come before the first other word.
+    static func take(_ args: [String]) throws -> [String] {
+        var rest: [String] = []
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            let (name, inline) = a.firstIndex(of: "=").map { (String(a[..<$0]), String(a[a.index(after: $0)...])) } ?? (a, nil)
+            guard names.contains(name) else { break }
+            let value: String
+            if let inline { value = inline } else {
+                guard i + 1 < args.count else { throw ValidationError("\(name) needs a value") }
+                value = args[i + 1]
+                i += 1
+            }
+            switch name {
+            case "--root": root = value
+            case "--runroot": runroot = value
+            case "--log-level": logLevel = value
+            default: storageDriver = value
+            }
+            i += 1
+        }
+        rest += args[i...]
+        return rest
+    }
+
+    static func paths(root local: String? = nil) throws -> CovePaths {
+        try CovePaths.resolve(root: local ?? root, runroot: runroot)
+    }
+
+    static func engine(root local: String? = nil) throws -> ContainerEngine {
+        var e = try ContainerEngine(paths: try paths(root: local))
+        e.logLevel = logLevel
+        return e
+    }
+}
+
+extension CoveCommand {
+    /// The entry point: global flags first, then the command tree. Usage
+    /// errors exit 125 as docker's do (ArgumentParser's own is 64).
+    public static func entry() async {
+        let args: [String]
+        do { args = try GlobalOptions.take(Array(CommandLine.arguments.dropFirst())) } catch {
+            printError("Error: \(error)")
+            Glibc.exit(125)
+        }
+        do {
+            var command = try parseAsRoot(args)
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+            Glibc.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                printError(fullMessage(for: error))
+                Glibc.exit(125)
+            }
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,276 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CoveImages
+import CoveLinux
+import CoveModel
+
+/// The container lifecycle without a daemon: records in the store, the
+/// bundle built from image and flags, and cove-unshare doing the work. A
+/// detached container is held by cove-unshare's monitor, which outlives
+/// this process, writes the container's output log and its exit code.
+public struct ContainerEngine {
+    public let paths: CovePaths
+    public let helpers: HelperLocator
+    public let containers: ContainerStore
+    public var logLevel: String?
+
+    public init(paths: CovePaths, helpers: HelperLocator = .forThisProgram()) throws {
+        self.paths = paths
+        self.helpers = helpers
+        containers = try ContainerStore(paths: paths)
+    }
+
+    func helper(_ name: String) throws -> String {
+        guard let p = helpers.find(name) else {
+            throw EngineError("\(name) not found (searched \(helpers.searchPath.joined(separator: ", "))): reinstall cove")
+        }
+        return p
+    }
+
+    public var imageStore: ContentStore { get throws { try ContentStore(root: paths.dataRoot) } }
+
+    public func logPath(_ r: ContainerRecord) -> String { paths.container(r.id) + "/container.log" }
+
+    // MARK: create
+
+    /// Makes the container: its layers unpacked, its directory, config.json
+    /// and record. Nothing runs yet.
+    public func create(_ o: RunOptions, image record: ImageRecord) throws -> ContainerRecord {
+        let store = try imageStore
+        let image = try StoredImage(store: store, record: record)
+        let fs = try helper("cove-fs")
+        let driver = try StorageDriver.decide(paths: paths, coveFS: fs, forced: o.storageDriver)
+        let layers = try LayerCache(paths: paths, store: store, helpers: helpers).unpack(image)
+
+        let created = Clock.rfc3339Now()
+        var record = try containers.create { id in
+            var r = ContainerRecord(id: id, name: o.name ?? "", image: record.name.isEmpty ? record.config.shortID : record.name,
+                                    imageID: record.config.description, created: created, args: [])
+            r.autoRemove = o.autoRemove
+            r.tty = o.tty
+            r.interactive = o.interactive
+            r.network = o.network
+            r.ports = o.publish
+            r.storageDriver = driver.name
+            r.labels = o.labels.map { l in
+                l.firstIndex(of: "=").map { (String(l[..<$0]), String(l[l.index(after: $0)...])) } ?? (l, "")
+            }
+            return r
+        }
+        do {
+            let dir = paths.container(record.id)
+            let (rootMount, rootPath) = try prepareRoot(driver: driver, layers: layers, dir: dir, fs: fs)
+            let builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
+            var out = try builder.build(rootMount: rootMount, rootPath: rootPath)
+            out.config = try addNetwork(out.config, o)
+            try Files.writeAtomically(dir + "/config.json", Array(out.config.serialized(pretty: true).utf8), mode: 0o600,
+                                      durable: false)
+            record = try containers.update(record.id) {
+                $0.args = out.args
+                $0.stopSignal = out.stopSignal
+                $0.stopTimeout = o.stopTimeout ?? 10
+                $0.hostConfig = .object([
+                    ("Binds", .array(o.volumes.map { .string($0) })), ("Tmpfs", .array(o.tmpfs.map { .string($0) })),
+                    ("NetworkMode", .string(o.network)), ("Privileged", .bool(o.privileged)),
+                    ("ReadonlyRootfs", .bool(o.readOnly)), ("CapAdd", .array(o.capAdd.map { .string($0) })),
+                    ("CapDrop", .array(o.capDrop.map { .string($0) })), ("AutoRemove", .bool(o.autoRemove)),
+                    ("PortBindings", .array(o.publish.map { .string($0) })),
+                ])
+            }
+            return record
+        } catch {
+            try? removeFiles(record)
+            throw error
+        }
+    }
+
+    /// The root: an overlay (kernel or fuse) mounted by cove-unshare inside
+    /// the container's namespaces over `rootfs/`, or a copy made now.
+    func prepareRoot(driver: StorageDriver, layers: [String], dir: String, fs: String) throws -> (JSON?, String) {
+        let rootfs = dir + "/rootfs"
+        switch driver.name {
+        case "copy":
+            var args = ["copy"]
+            for l in layers { args += ["--layer", l] }
+            args += ["--into", rootfs]
+            let (status, _, err) = try Spawn.capture(fs, args)
+            guard status == .exited(0) else {
+                throw EngineError("cannot copy the image into \(rootfs): "
+                    + LayerCache.stripPrefixes(String(decoding: err, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "\(status)"))
+            }
+            return (nil, rootfs)
+        default:
+            try Files.makeDirectories(rootfs, mode: 0o755)
+            try Files.makeDirectories(dir + "/upper", mode: 0o755)
+            try Files.makeDirectories(dir + "/work", mode: 0o700)
+            let lower = layers.reversed().joined(separator: ":")
+            var opts = ["lowerdir=" + lower, "upperdir=\(dir)/upper", "workdir=\(dir)/work"]
+            let type: String
+            if driver.name == "overlay" {
+                opts.append("userxattr")
+                type = "overlay"
+            } else {
+                type = "fuse-overlayfs"
+            }
+            return (ContainerMounts.mount("/", type, type == "overlay" ? "overlay" : "fuse-overlayfs", opts), rootfs)
+        }
+    }
+
+    /// slirp4netns (cove-net, the default), none, host.
+    func addNetwork(_ config: JSON, _ o: RunOptions) throws -> JSON {
+        let mode = o.network.split(separator: ":", maxSplits: 1).first.map(String.init) ?? o.network
+        switch mode {
+        case "none", "host":
+            if mode == "host" && !o.publish.isEmpty { throw EngineError("-p has no effect with --network host: drop one of them") }
+            if mode == "none" && !o.publish.isEmpty { throw EngineError("-p needs a network: drop --network none") }
+            return config
+        case "slirp4netns", "slirp", "":
+            let net = try helper("cove-net")
+            var args = ["cove-net", "--oci-hook"]
+            let opts = o.network.split(separator: ":", maxSplits: 1).dropFirst().first.map { $0.split(separator: ",") } ?? []
+            for opt in opts {
+                switch opt {
+                case "allow_host_loopback=true": args.append("--allow-host-loopback")
+                case "allow_host_loopback=false": continue
+                default:
+                    if opt.hasPrefix("mtu=") { args += ["--mtu", String(opt.dropFirst(4))] } else {
+                        throw EngineError("unknown network option \"\(opt)\": slirp4netns takes allow_host_loopback=true|false, mtu=N")
+                    }
+                }
+            }
+            for p in o.publish { args += ["--publish", p] }
+            let hook = JSON.object([("path", .string(net)), ("args", .array(args.map { .string($0) })), ("timeout", .int(30))])
+            return config.setting("hooks", .object([("createRuntime", .array([hook]))]))
+        default:
+            throw EngineError("unknown network mode \"\(o.network)\": use slirp4netns, none or host")
+        }
+    }
+
+    // MARK: start, stop, remove
+
+    func runtimeArgs() throws -> (String, [String]) {
+        let unshare = try helper("cove-unshare")
+        var args = [unshare, "--root", paths.runtimeRoot]
+        if logLevel == "debug" { args.append("--debug") }
+        return (unshare, args)
+    }
+
+    /// Clears what a previous run left in the runtime's state (a stopped
+    /// container's state.json), so the ID can run again.
+    func clearRuntimeState(_ r: ContainerRecord) throws {
+        guard Files.exists(paths.runtimeRoot + "/" + r.id) else { return }
+        let (unshare, base) = try runtimeArgs()
+        _ = try Spawn.capture(unshare, Array(base.dropFirst()) + ["delete", "--force", r.id])
+        if Files.exists(paths.runtimeRoot + "/" + r.id) { try? Files.removeTree(paths.runtimeRoot + "/" + r.id) }
+    }
+
+    /// Runs the container attached to this terminal: its stdio are ours;
+    /// signals we get are passed on. Returns the container's exit code.
+    public func runAttached(_ r: ContainerRecord) throws -> Int32 {
+        if case .running = containers.condition(r) { throw EngineError("container \(r.name) is already running") }
+        try clearRuntimeState(r)
+        let (unshare, base) = try runtimeArgs()
+        try containers.update(r.id) { $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil }
+        let pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), r.id],
+                                  env: Spawn.currentEnvironment)
+        let status = Processes.waitForwardingSignals(pid)
+        try containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = status.code }
+        return status.code
+    }
+
+    /// Starts the container under its monitor and returns once it runs.
+    public func startDetached(_ r: ContainerRecord) throws {
+        if case .running = containers.condition(r) { return }
+        try clearRuntimeState(r)
+        let (unshare, base) = try runtimeArgs()
+        let restarted = !r.startedAt.isEmpty
+        try containers.update(r.id) {
+            $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil
+            if restarted { $0.restarts += 1 }
+        }
+        let (status, _, err) = try Spawn.capture(unshare, Array(base.dropFirst()) + [
+            "run", "--detach", "--monitor", "--output-log", logPath(r), "--output-log-max", "\(64 << 20)",
+            "--bundle", paths.container(r.id), r.id])
+        guard status == .exited(0) else {
+            try? containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = 125 }
+            try? clearRuntimeState(r)
+            throw EngineError(Self.lastLine(err) ?? "cove-unshare run \(status)")
+        }
+    }
+
+    /// Sends a signal to the container's init.
+    public func kill(_ r: ContainerRecord, signal: String) throws {
+        guard case .running = containers.condition(r) else { throw EngineError("container \(r.name) is not running") }
+        let (unshare, base) = try runtimeArgs()
+        let (status, _, err) = try Spawn.capture(unshare, Array(base.dropFirst()) + ["kill", r.id, signal])
+        guard status == .exited(0) else { throw EngineError(Self.lastLine(err) ?? "cove-unshare kill \(status)") }
+    }
+
+    /// The stop signal, then SIGKILL after `timeout` seconds; waits for the end.
+    public func stop(_ r: ContainerRecord, timeout: Int) throws {
+        guard case let .running(pid) = containers.condition(r) else { return }
+        if timeout > 0 {
+            try? kill(r, signal: r.stopSignal)
+            if waitExited(r, pid: pid, seconds: Double(timeout)) { return }
+        }
+        try? kill(r, signal: "KILL")
+        _ = waitExited(r, pid: pid, seconds: 10)
+    }
+
+    /// Polls until the container's init is gone and its exit is recorded.
+    /// The monitor records within moments of init's end.
+    @discardableResult
+    public func waitExited(_ r: ContainerRecord, pid: Int32, seconds: Double) -> Bool {
+        let deadline = Clock.monotonicMilliseconds() + seconds * 1000
+        while Clock.monotonicMilliseconds() < deadline {
+            if case .exited(let code) = containers.condition(r), code != nil || !isMonitored(r) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    func isMonitored(_ r: ContainerRecord) -> Bool {
+        Files.exists(paths.runtimeRoot + "/" + r.id + "/state.json")
+    }
+
+    /// Removes the container: its runtime state, writable layer, record.
+    public func remove(_ r: ContainerRecord, force: Bool) throws {
+        if case .running = containers.condition(r) {
+            guard force else {
+                throw EngineError("container \(r.name) is running: stop it first or use rm -f")
+            }
+            try stop(r, timeout: 0)
+        }
+        try clearRuntimeState(r)
+        try containers.withLock { try removeFiles(r) }
+    }
+
+    func removeFiles(_ r: ContainerRecord) throws {
+        let dir = paths.container(r.id)
+        // The writable layer may hold files of the user's subordinate ids.
+        let subtrees = [dir + "/upper", dir + "/work", dir + "/rootfs"].filter { Files.lstatMode($0) != nil }
+        if !subtrees.isEmpty, let fs = helpers.find("cove-fs") {
+            let (status, _, _) = try Spawn.capture(fs, ["remove"] + subtrees)
+            if status != .exited(0) { for t in subtrees { try? Files.removeTree(t) } }
+        }
+        try Files.removeTree(dir)
+    }
+
+    static func lastLine(_ bytes: [UInt8]) -> String? {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n").last.map { line in
+            var s = Substring(line)
+            for p in ["cove-unshare: ", "Error: ", "error: "] where s.hasPrefix(p) { s = s.dropFirst(p.count) }
+            return String(s)
+        }
+    }
+}
+
+extension ContainerEngine {
+    /// `cove-unshare exec …` with our stdio; signals passed on; its exit code.
+    public func exec(_ r: ContainerRecord, arguments: [String]) throws -> Int32 {
+        let (unshare, base) = try runtimeArgs()
+        let pid = try Spawn.spawn(unshare, base + ["exec"] + arguments, env: Spawn.currentEnvironment)
+        return Processes.waitForwardingSignals(pid).code
+    }
+}

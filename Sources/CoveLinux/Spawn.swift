@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCoveShim
+
+/// Starting programs from a process that may be multithreaded (the front):
+/// posix_spawn, never fork without exec. glibc's posix_spawn uses
+/// CLONE_VM|CLONE_VFORK and reports a failed exec as its return value, so
+/// "not found" reaches the caller as an errno, not as a child's exit code.
+public enum Spawn {
+    public struct Options {
+        /// Child fd → the parent's fd placed there (dup2). Unlisted fds
+        /// 0…2 are inherited; every other fd should be close-on-exec.
+        public var fds: [(child: Int32, parent: Int32)] = []
+        /// A new session (setsid): the child outlives the caller's terminal.
+        public var newSession = false
+        public var workingDirectory: String?
+        public init() {}
+    }
+
+    public static func spawn(_ path: String, _ args: [String], env: [String], options: Options = Options()) throws -> pid_t {
+        var cargs = args.map { strdup($0) } + [nil]
+        var cenv = env.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) }; for p in cenv { free(p) } }
+        let child = options.fds.map(\.child), parent = options.fds.map(\.parent)
+        var pid: pid_t = 0
+        let rc = child.withUnsafeBufferPointer { c in
+            parent.withUnsafeBufferPointer { p in
+                cove_spawn(&pid, path, &cargs, &cenv, c.baseAddress, p.baseAddress, Int32(c.count),
+                           options.newSession ? 1 : 0, options.workingDirectory)
+            }
+        }
+        if rc != 0 { throw SyscallError("start \(path)", errno: rc) }
+        return pid
+    }
+
+    /// The current environment as KEY=VALUE strings.
+    public static var currentEnvironment: [String] {
+        var out: [String] = []
+        var p = environ
+        while let s = p.pointee { out.append(String(cString: s)); p += 1 }
+        return out
+    }
+
+    /// Runs a program to completion, capturing stdout and stderr (each up
+    /// to `limit` bytes). stdin is /dev/null.
+    public static func capture(_ path: String, _ args: [String], env: [String]? = nil,
+                               limit: Int = 4 << 20) throws -> (status: ExitStatus, out: [UInt8], err: [UInt8]) {
+        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+        try check("pipe", cove_pipe_cloexec(&outPipe))
+        try check("pipe", cove_pipe_cloexec(&errPipe))
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        var o = Options()
+        o.fds = [(0, null), (1, outPipe[1]), (2, errPipe[1])]
+        let pid: pid_t
+        do {
+            pid = try spawn(path, [path] + args, env: env ?? currentEnvironment, options: o)
+        } catch {
+            for fd in [outPipe[0], outPipe[1], errPipe[0], errPipe[1], null] { close(fd) }
+            throw error
+        }
+        close(outPipe[1]); close(errPipe[1]); close(null)
+        // Both pipes at once, so a chatty stderr cannot block stdout.
+        var out: [UInt8] = [], err: [UInt8] = []
+        var open = [outPipe[0], errPipe[0]]
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while !open.isEmpty {
+            var pfds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if poll(&pfds, nfds_t(pfds.count), -1) < 0 { if errno == EINTR { continue }; break }
+            for p in pfds where p.revents != 0 {
+                let n = buf.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
+                if n <= 0 {
+                    if n < 0 && errno == EINTR { continue }
+                    close(p.fd); open.removeAll { $0 == p.fd }
+                    continue
+                }
+                if p.fd == outPipe[0] { if out.count < limit { out += buf[0..<n] } } else if err.count < limit { err += buf[0..<n] }
+            }
+        }
+        return (try Processes.wait(pid), out, err)
+    }
+}
+
+extension Processes {
+    /// Waits for `pid`, passing on the signals a terminal or supervisor
+    /// sends us (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT).
+    public static func waitForwardingSignals(_ pid: pid_t) -> ExitStatus {
+        let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT]
+        let all = [SIGCHLD] + forwarded
+        Signals.block(all)
+        defer { Signals.unblockAll() }
+        while true {
+            // Reap first: a SIGCHLD that came before the block is lost.
+            var status: Int32 = 0
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { return ExitStatus(raw: status) }
+            if r < 0 && errno != EINTR { return .exited(255) }
+            let sig = Signals.wait(all)
+            if sig != SIGCHLD && sig > 0 { Glibc.kill(pid, sig) }
+        }
+    }
+}
