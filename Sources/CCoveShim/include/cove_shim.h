@@ -7,4 +7,5 @@
 #include "cove_fd.h"
 #include "cove_tty.h"
 #include "cove_net.h"
+#include "cove_files.h"
 #endif
