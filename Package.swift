@@ -62,8 +62,10 @@ let package = Package(
         // (no libslirp.a). The Swift runtime is still linked in statically.
         .executableTarget(name: "cove-net", dependencies: ["CoveLinux", "CoveModel", "CSlirp"],
                           path: "Helpers/net", linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
-        .executableTarget(name: "cove-fs", dependencies: ["CoveLinux", "CoveModel"],
-                          path: "Helpers/fs", linkerSettings: staticExecutable),
+        // Not fully static either: Debian has no libzstd.a, liblz4.a or
+        // libacl.a for libarchive's static link. The Swift runtime is static.
+        .executableTarget(name: "cove-fs", dependencies: ["CoveLinux", "CoveModel", "CArchive"],
+                          path: "Helpers/fs", linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
 
         .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),
         .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel"]),

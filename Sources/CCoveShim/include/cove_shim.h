@@ -8,4 +8,5 @@
 #include "cove_tty.h"
 #include "cove_net.h"
 #include "cove_spawn.h"
+#include "cove_files.h"
 #endif

@@ -1,15 +1,22 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CoveLinux
 import CoveModel
+
+/// A map the kernel or newuidmap/newgidmap refused, as one line for the
+/// user, with errno kept.
+public struct IDMapError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public let errno: Int32
+    public init(_ description: String, errno: Int32 = 0) { self.description = description; self.errno = errno }
+}
 
 /// Writes a new user namespace's uid and gid maps from the parent, which
 /// stays in the caller's namespace: directly for a single map of the
 /// caller's own id (after denying setgroups), else through the setuid
 /// newuidmap/newgidmap, which check /etc/subuid and /etc/subgid.
-enum IDMaps {
-    static func mappings(_ linux: RuntimeSpec.Linux) -> (uid: [RuntimeSpec.IDMapping], gid: [RuntimeSpec.IDMapping]) {
+public enum IDMaps {
+    public static func mappings(_ linux: RuntimeSpec.Linux) -> (uid: [RuntimeSpec.IDMapping], gid: [RuntimeSpec.IDMapping]) {
         func ranges(_ file: String, _ id: UInt32) -> [SubordinateRange] {
             guard let text = try? Files.readText(file) else { return [] }
             let user = Environment.userName ?? String(getuid())
@@ -24,16 +31,16 @@ enum IDMaps {
         return (uids, gids)
     }
 
-    static func write(pid: pid_t, linux: RuntimeSpec.Linux) throws {
+    public static func write(pid: pid_t, linux: RuntimeSpec.Linux) throws {
         let (uids, gids) = mappings(linux)
-        if let why = IDMapPlan.validate(uids, kind: "uid") { throw RuntimeError("config.json: linux.uidMappings: \(why)") }
-        if let why = IDMapPlan.validate(gids, kind: "gid") { throw RuntimeError("config.json: linux.gidMappings: \(why)") }
+        if let why = IDMapPlan.validate(uids, kind: "uid") { throw IDMapError("config.json: linux.uidMappings: \(why)") }
+        if let why = IDMapPlan.validate(gids, kind: "gid") { throw IDMapError("config.json: linux.gidMappings: \(why)") }
         let privileged = geteuid() == 0 && !Namespaces.inChildUserNamespace()
         try writeOne(pid: pid, kind: "uid", maps: uids, ownID: getuid(), privileged: privileged)
         try writeOne(pid: pid, kind: "gid", maps: gids, ownID: getgid(), privileged: privileged)
     }
 
-    static func text(_ maps: [RuntimeSpec.IDMapping]) -> String {
+    public static func text(_ maps: [RuntimeSpec.IDMapping]) -> String {
         maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }
 
@@ -48,14 +55,14 @@ enum IDMaps {
         }
         if privileged || direct {
             do { try Files.writeExisting("/proc/\(pid)/\(kind)_map", text(maps)) } catch let e as SyscallError {
-                throw RuntimeError("write \(kind) map \(describe(maps)): \(e.reason)", errno: e.errno)
+                throw IDMapError("write \(kind) map \(describe(maps)): \(e.reason)", errno: e.errno)
             }
             return
         }
         let tool = kind == "uid" ? "newuidmap" : "newgidmap"
         let file = kind == "uid" ? "/etc/subuid" : "/etc/subgid"
         guard let path = Environment.findExecutable(tool, path: "/usr/bin:/usr/sbin:/bin:/sbin:/usr/local/bin") else {
-            throw RuntimeError("\(tool) not found, needed to map \(describe(maps)): install it (apt-get install uidmap)",
+            throw IDMapError("\(tool) not found, needed to map \(describe(maps)): install it (apt-get install uidmap)",
                                errno: ENOENT)
         }
         var args = [String(pid)]
@@ -64,13 +71,13 @@ enum IDMaps {
         if status != .exited(0) {
             let user = Environment.userName ?? String(getuid())
             let said = stderr.split(separator: "\n").last.map { ": " + $0 } ?? ""
-            throw RuntimeError("\(tool) refused \(kind) map \(describe(maps))\(said); each host range must be the "
+            throw IDMapError("\(tool) refused \(kind) map \(describe(maps))\(said); each host range must be the "
                 + "caller's own id or lie in \(user)'s \(file) entry (an admin adds one with "
                 + "`usermod --add-sub\(kind)s 100000-165535 \(user)`)", errno: EPERM)
         }
     }
 
-    static func describe(_ maps: [RuntimeSpec.IDMapping]) -> String {
+    public static func describe(_ maps: [RuntimeSpec.IDMapping]) -> String {
         maps.map { "\($0.containerID):\($0.hostID):\($0.size)" }.joined(separator: ",")
     }
 }
