@@ -188,6 +188,16 @@ int cove_unblock_all_signals(void) {
     sigemptyset(&set);
     return sigprocmask(SIG_SETMASK, &set, NULL);
 }
+int cove_wait_signal_info(const int *sigs, int count, int *from_kernel) {
+    sigset_t set;
+    fill_set(&set, sigs, count);
+    siginfo_t info;
+    int r;
+    do { r = sigwaitinfo(&set, &info); } while (r < 0 && errno == EINTR);
+    if (r > 0 && from_kernel) *from_kernel = info.si_code == SI_KERNEL;
+    return r;
+}
+
 int cove_wait_signal(const int *sigs, int count) {
     sigset_t set;
     fill_set(&set, sigs, count);

@@ -60,16 +60,16 @@ struct RunFlags: ParsableArguments {
 
     /// Creates the container from the flags, pulling the image when the
     /// policy says so.
-    func createContainer(_ engine: ContainerEngine) async throws -> ContainerRecord {
+    func createContainer(_ engine: ContainerEngine) throws -> ContainerRecord {
         let o = try options()
-        let image = try await ImageResolver.resolve(o.image, policy: o.pull, store: try engine.imageStore)
+        let image = try ImageResolver.resolve(o.image, policy: o.pull, store: try engine.imageStore)
         return try engine.create(o, image: image)
     }
 }
 
 /// Finds an image locally, pulling it when it is missing (or always).
 enum ImageResolver {
-    static func resolve(_ name: String, policy: String, store: ContentStore) async throws -> ImageRecord {
+    static func resolve(_ name: String, policy: String, store: ContentStore) throws -> ImageRecord {
         let index = ImageIndex(store: store)
         if policy != "always", let r = try index.find(name) { return r }
         if policy == "never" {
@@ -80,14 +80,14 @@ enum ImageResolver {
 }
 
 /// `cove run`: create and start; attached unless -d.
-struct ContainerRun: AsyncParsableCommand {
+struct ContainerRun: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in a new container.")
 
     @OptionGroup var flags: RunFlags
 
-    func run() async throws {
+    func run() throws {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
-        let record = try await failing125Async { try await flags.createContainer(engine) }
+        let record = try failing125 { try flags.createContainer(engine) }
         if flags.detach {
             try failing125 {
                 do { try engine.startDetached(record) } catch {
@@ -105,21 +105,14 @@ struct ContainerRun: AsyncParsableCommand {
 }
 
 /// `cove create`: the container, ready to start.
-struct ContainerCreate: AsyncParsableCommand {
+struct ContainerCreate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container without starting it.")
 
     @OptionGroup var flags: RunFlags
 
-    func run() async throws {
+    func run() throws {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
-        let record = try await failing125Async { try await flags.createContainer(engine) }
+        let record = try failing125 { try flags.createContainer(engine) }
         print(record.id)
-    }
-}
-
-func failing125Async<T>(_ body: () async throws -> T) async throws -> T {
-    do { return try await body() } catch let e as ExitCode { throw e } catch {
-        printError("Error: \(error)")
-        throw ExitCode(125)
     }
 }

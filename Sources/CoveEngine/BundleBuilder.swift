@@ -86,7 +86,7 @@ public struct BundleBuilder {
         let group = readImageFile("etc/group")
         let users = passwd.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false) }
         let groups = group.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false) }
-        if spec.isEmpty { return (0, 0, [], home(of: 0, users) ?? "/root") }
+        if spec.isEmpty { return (0, 0, [0], home(of: 0, users) ?? "/root") }
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
         var uid: UInt32, gid: UInt32 = 0, name: String?
         if let n = UInt32(parts[0]) {
@@ -109,7 +109,8 @@ public struct BundleBuilder {
                 if let n = UInt32(g[2]), n != gid { extra.append(n) }
             }
         }
-        return (uid, gid, extra, home(of: uid, users) ?? "/")
+        // As podman: the primary group is among the supplementary ones too.
+        return (uid, gid, [gid] + extra, home(of: uid, users) ?? "/")
     }
 
     func home(of uid: UInt32, _ users: [[Substring]]) -> String? {
@@ -141,6 +142,9 @@ public struct BundleBuilder {
         let env = try environment(home: user.home)
         let caps = try DefaultSecurity.capabilities(add: options.capAdd, drop: options.capDrop, privileged: options.privileged)
         let capsJSON = JSON.array(caps.map { .string($0) })
+        // podman: open files up to the caller's own hard limit (raising it needs privileges).
+        var lim = rlimit()
+        let nofile = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &lim) == 0 ? UInt64(lim.rlim_max) : 1024
         var noNewPrivileges = false
         var seccomp: JSON? = DefaultSeccomp.profile(capabilities: caps)
         for opt in options.securityOpts {
@@ -169,8 +173,8 @@ public struct BundleBuilder {
             ("env", .array(env.map { .string($0) })),
             ("cwd", .string(workdir)),
             ("capabilities", .object(["bounding", "effective", "permitted"].map { ($0, capsJSON) })),
-            ("rlimits", .array([.object([("type", .string("RLIMIT_NOFILE")), ("hard", .int(1_048_576)),
-                                         ("soft", .int(1_048_576))])])),
+            ("rlimits", .array([.object([("type", .string("RLIMIT_NOFILE")), ("hard", .int(nofile)),
+                                         ("soft", .int(nofile))])])),
             ("noNewPrivileges", .bool(noNewPrivileges)),
         ]
         if options.initProcess { processPairs.append(("x-cove-init", .bool(true))) }

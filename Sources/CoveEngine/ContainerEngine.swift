@@ -172,11 +172,20 @@ public struct ContainerEngine {
         try clearRuntimeState(r)
         let (unshare, base) = try runtimeArgs()
         try containers.update(r.id) { $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil }
-        let pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), r.id],
+        // The pid file tells a container that ran (its own exit code, even
+        // 1) from cove-unshare failing to start it (docker's 125).
+        let pidFile = paths.container(r.id) + "/init.pid"
+        unlink(pidFile)
+        let pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), "--pid-file", pidFile, r.id],
                                   env: Spawn.currentEnvironment)
         let status = Processes.waitForwardingSignals(pid)
-        try containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = status.code }
-        return status.code
+        let started = Files.exists(pidFile)
+        unlink(pidFile)
+        // Without a pid file: 126/127 are the exec failures cove-unshare
+        // reports as docker does; anything else is its own failure.
+        let code = started || status == .exited(126) || status == .exited(127) ? status.code : 125
+        try containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = code }
+        return code
     }
 
     /// Starts the container under its monitor and returns once it runs.

@@ -83,7 +83,7 @@ public enum Spawn {
 
 extension Processes {
     /// Waits for `pid`, passing on the signals a terminal or supervisor
-    /// sends us (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT).
+    /// sends us (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT) with kill(2).
     public static func waitForwardingSignals(_ pid: pid_t) -> ExitStatus {
         let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT]
         let all = [SIGCHLD] + forwarded
@@ -95,8 +95,11 @@ extension Processes {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { return ExitStatus(raw: status) }
             if r < 0 && errno != EINTR { return .exited(255) }
-            let sig = Signals.wait(all)
-            if sig != SIGCHLD && sig > 0 { Glibc.kill(pid, sig) }
+            // A terminal's signals (^C, ^\\, a hangup) reach the child's
+            // process group already; pass on only what a process sent us.
+            var fromKernel: Int32 = 0
+            let sig = all.withUnsafeBufferPointer { cove_wait_signal_info($0.baseAddress, Int32($0.count), &fromKernel) }
+            if sig != SIGCHLD && sig > 0 && fromKernel == 0 { Glibc.kill(pid, sig) }
         }
     }
 }

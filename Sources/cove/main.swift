@@ -1,3 +1,3 @@
 import CoveCommands
 
-await CoveCommand.entry()
+CoveCommand.entry()

@@ -221,6 +221,29 @@ struct RuntimeMonitorTests {
         #expect(try b.runtime(["delete", "m2"]).status == 0)
     }
 
+    @Test func theMonitorWritesAJSONFileLogAndRotatesIt() throws {
+        let b = try Bundle()
+        // 40 lines of 50 bytes on stdout, one line on stderr; rotation at 2000 bytes.
+        b.setArgs(["sh", "-c", "i=0; while [ $i -lt 40 ]; do echo line-$i-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; i=$((i+1)); done; echo oops >&2; printf partial"])
+        let log = b.dir + "/ctr.log"
+        let r = try b.runtime(["run", "--detach", "--monitor", "--output-log", log, "--output-log-max", "2000",
+                               "--bundle", b.dir, "m4"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try exitRecord(b, "m4")?["exitCode"] as? Int == 0)
+        let rotated = try String(contentsOfFile: log + ".1", encoding: .utf8)
+        let current = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(rotated.utf8.count <= 2000 && current.utf8.count <= 2000)
+        let records = (rotated + current).split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+        }
+        // The newest lines survive: the last stdout line, the stderr line, the unterminated tail.
+        #expect(records.last?["log"] == "partial" && records.last?["stream"] == "stdout")
+        #expect(records.contains { $0["log"] == "oops\n" && $0["stream"] == "stderr" })
+        #expect(records.contains { $0["log"] == "line-39-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" })
+        #expect(records.allSatisfy { ($0["time"] ?? "").hasSuffix("Z") })
+        #expect(try b.runtime(["delete", "m4"]).status == 0)
+    }
+
     @Test func monitorNeedsDetachForRun() throws {
         let b = try Bundle()
         let r = try b.runtime(["run", "--monitor", "--bundle", b.dir, "m3"])

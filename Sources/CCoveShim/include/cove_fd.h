@@ -33,4 +33,7 @@ int cove_block_signals(const int *sigs, int count);
 int cove_unblock_all_signals(void);
 /// Wait for one of the blocked signals; returns the signal number.
 int cove_wait_signal(const int *sigs, int count);
+/// As cove_wait_signal; *from_kernel is 1 when the kernel sent it (a
+/// terminal's ^C, a hangup), 0 when a process did (kill(2)).
+int cove_wait_signal_info(const int *sigs, int count, int *from_kernel);
 #endif

@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+
+/// `cove run` and friends as the unprivileged user, compared with podman
+/// on the same images where behaviour matters.
+@Suite(.serialized, .enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct CoveRunTests {
+    let img = FrontFixture.plain
+    func cove(_ args: [String], timeout: Double = 60) throws -> Harness.Output { try FrontFixture.cove(args, timeout: timeout) }
+
+    @Test func runPrintsAndReturnsTheContainersExitCode() throws {
+        let hello = try cove(["run", "--rm", "--network", "none", img, "echo", "hello", "-n"])
+        #expect(hello.status == 0, "\(hello.stderr)")
+        #expect(hello.stdout == "hello -n\n")
+        #expect(try cove(["run", "--rm", "--network", "none", img, "sh", "-c", "exit 42"]).status == 42)
+        #expect(try cove(["run", "--rm", "--network", "none", img, "sh", "-c", "exit 1"]).status == 1)
+    }
+
+    /// docker's codes: 127 not found, 126 not executable, 125 cove's own failure.
+    @Test func exitCodesFollowDocker() throws {
+        let missing = try cove(["run", "--rm", "--network", "none", img, "no-such-command"])
+        #expect(missing.status == 127, "\(missing.stderr)")
+        let notExec = try cove(["run", "--rm", "--network", "none", img, "/etc/passwd"])
+        #expect(notExec.status == 126, "\(notExec.stderr)")
+        let noImage = try cove(["run", "--rm", "--network", "none", "localhost/no-such-image", "true"])
+        #expect(noImage.status == 125)
+        #expect(noImage.stderr.hasPrefix("Error: ") && noImage.stderr.split(separator: "\n").count == 1, "\(noImage.stderr)")
+        #expect(noImage.stderr.contains("localhost/no-such-image"))
+        let badFlag = try cove(["run", "--no-such-flag", img, "true"])
+        #expect(badFlag.status == 125, "\(badFlag.stderr)")
+        let badCap = try cove(["run", "--rm", "--cap-add", "NOT_A_CAP", img, "true"])
+        #expect(badCap.status == 125 && badCap.stderr.contains("NOT_A_CAP"), "\(badCap.stderr)")
+    }
+
+    /// Entrypoint and cmd rules, against podman on the same image.
+    @Test(arguments: [
+        [String](),
+        ["a", "b"],
+        ["--entrypoint", "/bin/echo"],
+        ["--entrypoint", "/bin/echo", "X", "y"],
+        ["--entrypoint", "", "echo", "z"],
+    ])
+    func entrypointAndCmdRulesMatchPodman(args: [String]) throws {
+        var flags: [String] = [], rest: [String] = []
+        var i = 0
+        while i < args.count {
+            if args[i] == "--entrypoint" { flags += [args[i], args[i + 1]]; i += 2 } else { rest.append(args[i]); i += 1 }
+        }
+        let ours = try cove(["run", "--rm", "--network", "none"] + flags + [FrontFixture.entry] + rest)
+        let theirs = try FrontFixture.podman(["run", "--rm", "--network=none", "--pull=never"] + flags + [FrontFixture.entry] + rest)
+        #expect(ours.status == theirs.status, "cove: \(ours.stderr) podman: \(theirs.stderr)")
+        #expect(ours.stdout == theirs.stdout)
+    }
+
+    /// Environment, user and working directory, against podman (the image
+    /// sets ENV and WORKDIR; its entrypoint is cleared to run the command).
+    @Test(arguments: [
+        ([String](), ["env"]),
+        (["-e", "FOO=bar", "-e", "GREETING=override"], ["env"]),
+        (["-u", "nobody"], ["sh", "-c", "id; env"]),
+        (["-u", "1234:5678"], ["sh", "-c", "id -u; id -g; id -G"]),
+        ([String](), ["sh", "-c", "id -u; id -g; id -G"]),
+        (["-w", "/etc"], ["pwd"]),
+        ([String](), ["pwd"]),
+    ])
+    func environmentUserAndWorkdirMatchPodman(flags: [String], command: [String]) throws {
+        func lines(_ s: String) -> [String] {
+            s.split(separator: "\n").map(String.init)
+                .filter { !$0.hasPrefix("HOSTNAME=") && !$0.hasPrefix("container=") }.sorted()
+        }
+        let ours = try cove(["run", "--rm", "--network", "none", "--entrypoint", ""] + flags + [FrontFixture.entry] + command)
+        let theirs = try FrontFixture.podman(["run", "--rm", "--network=none", "--pull=never", "--entrypoint", ""]
+                                             + flags + [FrontFixture.entry] + command)
+        #expect(ours.status == theirs.status, "cove: \(ours.stderr) podman: \(theirs.stderr)")
+        #expect(lines(ours.stdout) == lines(theirs.stdout))
+        #expect(!ours.stdout.isEmpty)
+    }
+
+    @Test func aWriteStaysInItsContainerAndTheLayersAreUntouched() throws {
+        let name = "w\(getpid())"
+        let script = "test -e /bin/new && echo again; echo new > /bin/new && rm -f /etc/passwd && test ! -e /etc/passwd"
+        let write = try cove(["run", "--name", name, "--network", "none", img, "sh", "-c", script])
+        #expect(write.status == 0 && write.stdout.isEmpty, "\(write.stderr)")
+        let other = try cove(["run", "--rm", "--network", "none", img, "sh", "-c", "test ! -e /bin/new && test -e /etc/passwd"])
+        #expect(other.status == 0, "\(other.stderr)")
+        // The unpacked layer still holds the file the container deleted.
+        let layers = try FileManager.default.contentsOfDirectory(atPath: FrontFixture.root + "/layers").filter { !$0.hasPrefix(".") }
+        #expect(layers.contains { FileManager.default.fileExists(atPath: FrontFixture.root + "/layers/\($0)/etc/passwd") })
+        // Restarting the same container finds its own write again.
+        let again = try cove(["start", "-a", name])
+        #expect(again.status == 0 && again.stdout == "again\n", "\(again.stderr)")
+        let id = try cove(["inspect", "-f", "{{.Id}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64)
+        #expect(try cove(["rm", name]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: FrontFixture.root + "/containers/" + id))
+        // Nothing of it stays mounted in our namespace.
+        let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!mountinfo.contains(FrontFixture.root))
+    }
+
+    @Test func aDetachedContainerLogsStopsStartsAndIsRemoved() throws {
+        let name = "d\(getpid())"
+        let run = try cove(["run", "-d", "--name", name, "--network", "none", img, "sh", "-c",
+                            "echo out; echo err >&2; trap 'exit 7' TERM; while :; do sleep 0.1; done"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64 && id.allSatisfy(\.isHexDigit))
+        defer { _ = try? cove(["rm", "-f", name]) }
+        let ps = try cove(["ps", "--format", "{{.Names}} {{.State}}"])
+        #expect(ps.stdout.split(separator: "\n").contains("\(name) running"), "\(ps.stdout)")
+        // The log fills as the container writes; poll briefly.
+        var logs = Harness.Output(status: -1, stdout: "", stderr: "")
+        for _ in 0..<100 {
+            logs = try cove(["logs", name])
+            if logs.stdout == "out\n" && logs.stderr == "err\n" { break }
+            usleep(50_000)
+        }
+        #expect(logs.stdout == "out\n" && logs.stderr == "err\n", "\(logs)")
+        let exec = try cove(["exec", name, "cat", "/etc/hostname"])
+        #expect(exec.status == 0 && exec.stdout == String(id.prefix(12)) + "\n", "\(exec.stderr)")
+        #expect(try cove(["exec", name, "sh", "-c", "exit 3"]).status == 3)
+        let stop = try cove(["stop", "-t", "5", name])
+        #expect(stop.status == 0 && stop.stdout == name + "\n", "\(stop.stderr)")
+        #expect(try cove(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name]).stdout == "exited 7\n")
+        #expect(!(try cove(["ps", "-q"]).stdout.contains(String(id.prefix(12)))))
+        let psAll = try cove(["ps", "-a", "--format", "{{.Names}}|{{.Status}}"]).stdout
+        #expect(psAll.contains("\(name)|Exited (7)"), "\(psAll)")
+        #expect(try cove(["wait", name]).stdout == "7\n")
+        // Started again, then killed: 128 + 9.
+        #expect(try cove(["start", name]).status == 0)
+        #expect(try cove(["kill", name]).status == 0)
+        #expect(try cove(["wait", name]).stdout == "137\n")
+        // Both runs wrote to the log; the last line is the second run's stderr.
+        let logs2 = try cove(["logs", "--tail", "1", name])
+        #expect(logs2.stdout == "" && logs2.stderr == "err\n", "\(logs2)")
+        #expect(try cove(["logs", name]).stdout == "out\nout\n")
+        #expect(try cove(["rm", name]).status == 0)
+        #expect(try cove(["ps", "-a", "-q"]).stdout.contains(String(id.prefix(12))) == false)
+    }
+
+    @Test func aDetachedContainerSurvivesItsTerminalClosing() throws {
+        let name = "t\(getpid())"
+        let s = try FrontFixture.prepared.get()
+        // script(1) gives the command a terminal and closes it when it returns.
+        let cmd = [Harness.binary("cove"), "--root", s.root, "--runroot", s.runroot, "run", "-d", "--name", name,
+                   "--network", "none", img, "sleep", "300"].joined(separator: " ")
+        let r = try Harness.run("/usr/bin/script", ["-qec", cmd, "/dev/null"], timeout: 60)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        defer { _ = try? cove(["rm", "-f", name]) }
+        usleep(200_000)
+        #expect(try cove(["inspect", "-f", "{{.State.Status}}", name]).stdout == "running\n")
+        #expect(try cove(["rm", "-f", name]).status == 0)
+    }
+
+    @Test func namesAreUniqueAndARunningContainerIsNotRemovedWithoutForce() throws {
+        let name = "n\(getpid())"
+        #expect(try cove(["run", "-d", "--name", name, "--network", "none", img, "sleep", "300"]).status == 0)
+        defer { _ = try? cove(["rm", "-f", name]) }
+        let dup = try cove(["create", "--name", name, "--network", "none", img, "true"])
+        #expect(dup.status == 125 && dup.stderr.contains("already in use"), "\(dup.stderr)")
+        let rm = try cove(["rm", name])
+        #expect(rm.status == 125 && rm.stderr.contains("rm -f"), "\(rm.stderr)")
+        #expect(try cove(["rename", name, name + "-x"]).status == 0)
+        #expect(try cove(["rm", "-f", name + "-x"]).status == 0)
+        #expect(try cove(["inspect", name + "-x"]).status == 125)
+    }
+
+    @Test func aBindMountedDirectoryGetsFilesOwnedByTheUser() throws {
+        let dir = try Harness.temporaryDirectory("vol")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try cove(["run", "--rm", "--network", "none", "-v", "\(dir):/data", img, "sh", "-c", "echo hi > /data/f"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let attrs = try FileManager.default.attributesOfItem(atPath: dir + "/f")
+        #expect((attrs[.ownerAccountID] as? NSNumber)?.uint32Value == getuid())
+        #expect(try String(contentsOfFile: dir + "/f", encoding: .utf8) == "hi\n")
+        let ro = try cove(["run", "--rm", "--network", "none", "-v", "\(dir):/data:ro", img, "sh", "-c", "echo x > /data/g"])
+        #expect(ro.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/g"))
+    }
+
+    @Test func aReadOnlyRootStillHasWritableTmp() throws {
+        let r = try cove(["run", "--rm", "--network", "none", "--read-only", img, "sh", "-c",
+                          "touch /x 2>/dev/null && echo root-writable; touch /tmp/x && echo tmp-ok"])
+        #expect(r.stdout == "tmp-ok\n", "\(r.stdout) \(r.stderr)")
+    }
+
+    /// podman's default capabilities, and the seccomp profile refusing what it should.
+    @Test func defaultsAreAsPodmans() throws {
+        let caps = try cove(["run", "--rm", "--network", "none", img, "sh", "-c", "grep CapEff /proc/self/status"])
+        let podmanCaps = try FrontFixture.podman(["run", "--rm", "--network=none", "--pull=never", img, "sh", "-c",
+                                                  "grep CapEff /proc/self/status"])
+        #expect(caps.stdout == podmanCaps.stdout && !caps.stdout.isEmpty, "\(caps.stdout) vs \(podmanCaps.stdout)")
+        // unshare needs CAP_SYS_ADMIN: the profile refuses it with EPERM.
+        let unshare = try cove(["run", "--rm", "--network", "none", img, "unshare", "-U", "true"])
+        #expect(unshare.status != 0)
+        let masked = try cove(["run", "--rm", "--network", "none", img, "sh", "-c", "cat /proc/kcore | wc -c"])
+        #expect(masked.stdout.trimmingCharacters(in: .whitespaces) == "0\n")
+        let priv = try cove(["run", "--rm", "--network", "none", "--privileged", img, "unshare", "-U", "true"])
+        #expect(priv.status == 0, "\(priv.stderr)")
+    }
+}
