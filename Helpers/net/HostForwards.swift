@@ -76,6 +76,14 @@ final class HostForwards: ForwardTable {
     func addForward(_ f: PortForward) throws -> Int {
         let addr = SocketAddress(f.hostAddress, f.hostPort)
         let what = "publish \(f.udp ? "udp " : "")\(addr) to port \(f.containerPort)"
+        // SO_REUSEPORT would let a second forward of ours share the port:
+        // refused here as the kernel refuses anyone else.
+        if entries.contains(where: { e in
+            e.forward.udp == f.udp && e.forward.hostPort == f.hostPort && e.forward.hostAddress.family == f.hostAddress.family
+                && (e.forward.hostAddress == f.hostAddress || e.forward.hostAddress.isUnspecified || f.hostAddress.isUnspecified)
+        }) {
+            throw SyscallError(what, errno: EADDRINUSE)
+        }
         let mine: Int32
         do { mine = try InetSockets.bind(udp: f.udp, addr) } catch let e as SyscallError {
             throw SyscallError(what, errno: e.errno)
