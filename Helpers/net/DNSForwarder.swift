@@ -6,10 +6,10 @@ import CoveLinux
 /// The container's resolver, 10.0.2.3: UDP queries to its port 53 are taken
 /// from the tap before libslirp sees them, sent from a host UDP socket to
 /// the host's resolvers (or --dns-upstream), and the answer goes back to the
-/// tap as a frame built here. libslirp's own forwarder would do for port 53
-/// only and reads /etc/resolv.conf itself: a 127.0.0.53 stub there is not
-/// reachable from its sockets' point of view as the container's resolver,
-/// and a test's dnsmasq on another port not at all.
+/// tap as a frame built here. libslirp's own forwarder cannot be pointed
+/// anywhere: it reads /etc/resolv.conf itself, takes its first nameserver
+/// and always port 53, so neither systemd-resolved's upstreams behind a
+/// 127.0.0.53 stub nor a resolver on another port can be used through it.
 /// TCP queries (and IPv6 ones, to fd00::3) still go to libslirp.
 final class DNSForwarder {
     static let resolver = IPv4Address(10, 0, 2, 3)
