@@ -314,4 +314,24 @@ struct NetSpliceTests {
         }
         #expect(try NetTests.readFromLoopback(port, attempts: 1) == nil, "the port is closed with cove-net")
     }
+
+    @Test func theConnectorDiesWithAKilledCoveNet() throws {
+        let n = try Networked("s9")
+        do { try n.waitForTap() } catch { n.abandon(); throw error }
+        defer { n.abandon() }
+        let kids = NetSpliceTests.children(of: n.netPid)
+        #expect(kids.count == 1, "one connector: \(kids)")
+        kill(n.netPid, SIGKILL)
+        _ = try Harness.finish(n.netPid, timeout: 10, command: "cove-net after SIGKILL")
+        for k in kids {
+            var gone = false
+            for _ in 0..<250 {
+                // Gone, or a zombie waiting for init: either way not running.
+                let stat = (try? String(contentsOfFile: "/proc/\(k)/stat", encoding: .utf8)) ?? ""
+                if stat.isEmpty || stat.contains(") Z ") { gone = true; break }
+                usleep(20_000)
+            }
+            #expect(gone, "the connector \(k) outlived a killed cove-net")
+        }
+    }
 }
