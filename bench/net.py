@@ -20,7 +20,8 @@ CTR_PORT = 5201             # iperf3 server inside each namespace
 TOOLS = ["cove-net", "slirp4netns", "pasta"]
 ROWS = [("c2h", "container->host (10.0.2.2)"),
         ("h2c", "host->container (-R)"),
-        ("fwd", "host->container (port fwd)")]
+        ("fwd", "host->container (port fwd)"),
+        ("fwdR", "container->host (port fwd -R)")]
 
 work = tempfile.mkdtemp(prefix="cove-bench-net-")
 procs = []                  # every Popen started here, killed in cleanup()
@@ -229,6 +230,8 @@ def client_argv(tool, row, pid, hp):
         return ns(pid) + ["iperf3", "-c", GATEWAY, "-p", str(host_port)]
     if row == "h2c":
         return ns(pid) + ["iperf3", "-c", GATEWAY, "-p", str(host_port), "-R"]
+    if row == "fwdR":
+        return ["iperf3", "-c", "127.0.0.1", "-p", str(hp), "-R"]
     return ["iperf3", "-c", "127.0.0.1", "-p", str(hp)]
 
 
@@ -318,9 +321,10 @@ try:
         print("%-28s %9.2f  (plain iperf3 over 127.0.0.1, upper limit)" % ("host loopback", statistics.median(loopback)))
     else:
         print("%-28s failed here" % "host loopback")
-    # Who the server inside saw connect through the port forward: pasta
-    # splices a connection from the host's loopback to the namespace's
-    # (peer 127.0.0.1); the others go through the tap (peer 10.0.2.2).
+    # Who the server inside saw connect through the port forward: pasta and
+    # cove-net splice a connection from the host's loopback to the
+    # namespace's (peer 127.0.0.1, the client's own address); slirp4netns
+    # goes through the tap (peer 10.0.2.2).
     peers = []
     for tool in TOOLS:
         if tool in env:
@@ -332,7 +336,7 @@ try:
                            for l in text.splitlines() if "Accepted connection from " in l})
             peers.append("%s %s" % (tool, "/".join(seen) or "?"))
     if peers:
-        print("port fwd, peer seen inside: " + ", ".join(peers) + " (127.0.0.1 = pasta's splice path)")
+        print("port fwd, peer seen inside: " + ", ".join(peers) + " (127.0.0.1 = a splice path)")
     for r, label in ROWS:
         for tool in TOOLS:
             if (tool, r) in why:

@@ -150,7 +150,7 @@ final class ForwardAPI {
         let proto = args["proto"]?.stringValue ?? "tcp"
         guard proto == "tcp" || proto == "udp" else { throw RequestError(description: "proto must be tcp or udp") }
         let addrText = args["host_addr"]?.stringValue ?? "0.0.0.0"
-        guard let addr = IPv4Address(addrText) else { throw RequestError(description: "bad host_addr \(addrText)") }
+        guard let addr = IPAddress(addrText) else { throw RequestError(description: "bad host_addr \(addrText)") }
         guard let hp = args["host_port"]?.int64Value, hp > 0, hp <= 65535,
               let gp = args["guest_port"]?.int64Value, gp > 0, gp <= 65535 else {
             throw RequestError(description: "host_port and guest_port must be 1 to 65535")

@@ -9,6 +9,9 @@ struct NetArguments {
     var allowHostLoopback = false
     var pid: Int32?
     var publish: [PortForward] = []
+    var dnsUpstreams: [SocketAddress] = []
+    var readyFD: Int32?
+    var enableIPv6 = false
     var help = false
 
     struct UsageError: Error, CustomStringConvertible {
@@ -17,7 +20,8 @@ struct NetArguments {
 
     static let usage = """
         usage: cove-net --netns PATH --userns PATH [--pid PID] [--mtu N] [--allow-host-loopback]
-                        [--publish [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp]]... [--api-socket PATH]
+                        [--enable-ipv6] [--publish [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp]]...
+                        [--dns-upstream IP[:PORT]]... [--api-socket PATH] [--ready-fd N]
         cove-net runs until the process --pid names exits (without --pid, until it is killed).
         """
 
@@ -42,6 +46,17 @@ struct NetArguments {
             case "--userns": userns = try v()
             case "--api-socket": apiSocket = try v()
             case "--allow-host-loopback": allowHostLoopback = true
+            case "--enable-ipv6": enableIPv6 = true
+            case "--dns-upstream":
+                let t = try v()
+                guard let a = NetArguments.upstream(t) else {
+                    throw UsageError(description: "--dns-upstream \(t): expected IP, IP:PORT or [IPV6]:PORT")
+                }
+                dnsUpstreams.append(a)
+            case "--ready-fd":
+                let t = try v()
+                guard let n = Int32(t), n >= 0 else { throw UsageError(description: "--ready-fd \(t): expected an fd number") }
+                readyFD = n
             case "--mtu":
                 let t = try v()
                 // libslirp takes at most 65521 (IF_MTU_MAX); IPv4 needs 576.
@@ -70,14 +85,25 @@ struct NetArguments {
     }
 }
 
+extension NetArguments {
+    /// IP, IP:PORT, [IPV6] or [IPV6]:PORT; port 53 unless given.
+    static func upstream(_ t: String) -> SocketAddress? {
+        if let ip = IPAddress(t) { return SocketAddress(ip, 53) }
+        guard let colon = t.lastIndex(of: ":"), let port = UInt16(t[t.index(after: colon)...]), port > 0 else { return nil }
+        let host = String(t[..<colon])
+        if host.contains(":") && !host.hasPrefix("[") { return nil }
+        return IPAddress(host).map { SocketAddress($0, port) }
+    }
+}
+
 /// One `--publish`: a host port forwarded to the container's address.
 struct PortForward: Equatable {
     var udp: Bool
-    var hostAddress: IPv4Address
+    var hostAddress: IPAddress
     var hostPort: UInt16
     var containerPort: UInt16
 
-    init(udp: Bool, hostAddress: IPv4Address, hostPort: UInt16, containerPort: UInt16) {
+    init(udp: Bool, hostAddress: IPAddress, hostPort: UInt16, containerPort: UInt16) {
         self.udp = udp
         self.hostAddress = hostAddress
         self.hostPort = hostPort
@@ -95,13 +121,20 @@ struct PortForward: Equatable {
             }
             spec = spec[..<slash]
         }
+        hostAddress = IPAddress(IPv4Address(0, 0, 0, 0))
+        if spec.hasPrefix("[") {
+            // [IPV6]:HOSTPORT:CTRPORT
+            guard let close = spec.firstIndex(of: "]"), let a = IPAddress(String(spec[...close])), a.isIPv6 else { return nil }
+            hostAddress = a
+            spec = spec[spec.index(after: close)...]
+            guard spec.hasPrefix(":") else { return nil }
+            spec = spec.dropFirst()
+        }
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2 || parts.count == 3 else { return nil }
+        guard parts.count == 2 || (parts.count == 3 && !hostAddress.isIPv6) else { return nil }
         if parts.count == 3 {
             guard let a = IPv4Address(String(parts[0])) else { return nil }
-            hostAddress = a
-        } else {
-            hostAddress = IPv4Address(0, 0, 0, 0)
+            hostAddress = IPAddress(a)
         }
         guard let h = UInt16(parts[parts.count - 2]), h > 0,
               let c = UInt16(parts[parts.count - 1]), c > 0 else { return nil }

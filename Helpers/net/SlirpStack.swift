@@ -8,12 +8,15 @@ import CoveLinux
 /// main loop. libslirp calls back into `SlirpStack` through the opaque
 /// pointer it was given; those calls happen only inside slirp_* calls made
 /// from `run`, so the stack's state needs no lock.
-final class SlirpStack: ForwardTable {
+final class SlirpStack {
     let tapFD: Int32
     let exitFD: Int32?
     let mtu: Int
+    let ipv6: Bool
     var api: ForwardAPI?
-    private var slirp: OpaquePointer?
+    var forwards: HostForwards?
+    var dns: DNSForwarder?
+    private(set) var slirp: OpaquePointer?
     // libslirp keeps the pointer to its callbacks, not a copy.
     private let callbacks = UnsafeMutablePointer<SlirpCb>.allocate(capacity: 1)
     private let timers = SlirpTimers()
@@ -21,10 +24,11 @@ final class SlirpStack: ForwardTable {
     private let frame: UnsafeMutableRawPointer
     private let frameSize: Int
 
-    init(tapFD: Int32, exitFD: Int32?, mtu: Int, allowHostLoopback: Bool) throws {
+    init(tapFD: Int32, exitFD: Int32?, mtu: Int, allowHostLoopback: Bool, ipv6: Bool) throws {
         self.tapFD = tapFD
         self.exitFD = exitFD
         self.mtu = mtu
+        self.ipv6 = ipv6
         // A frame is the MTU plus the Ethernet header (14) and a VLAN tag.
         frameSize = mtu + 18
         frame = UnsafeMutableRawPointer.allocate(byteCount: frameSize, alignment: 16)
@@ -39,7 +43,14 @@ final class SlirpStack: ForwardTable {
         cfg.vhost = in_addr(s_addr: IPv4Address(10, 0, 2, 2).raw)
         cfg.vdhcp_start = in_addr(s_addr: IPv4Address(10, 0, 2, 15).raw)
         cfg.vnameserver = in_addr(s_addr: IPv4Address(10, 0, 2, 3).raw)
-        cfg.in6_enabled = false
+        cfg.in6_enabled = ipv6
+        if ipv6 {
+            // slirp4netns --enable-ipv6's network (see TapSetup).
+            cfg.vprefix_addr6 = SlirpStack.in6("fd00::")
+            cfg.vprefix_len = 64
+            cfg.vhost6 = SlirpStack.in6("fd00::2")
+            cfg.vnameserver6 = SlirpStack.in6("fd00::3")
+        }
         cfg.if_mtu = mtu
         cfg.if_mru = mtu
         cfg.disable_host_loopback = !allowHostLoopback
@@ -87,35 +98,11 @@ final class SlirpStack: ForwardTable {
         opaque.map { Unmanaged<SlirpStack>.fromOpaque($0).takeUnretainedValue() }
     }
 
-    private(set) var forwards: [(id: Int, forward: PortForward)] = []
-    private var nextForwardID = 1
-
-    func addForward(_ f: PortForward) throws -> Int {
-        guard let slirp else { throw SyscallError("publish", errno: EBADF) }
-        errno = 0
-        let rc = slirp_add_hostfwd(slirp, f.udp ? 1 : 0, in_addr(s_addr: f.hostAddress.raw), Int32(f.hostPort),
-                                   in_addr(s_addr: TapSetup.address.raw), Int32(f.containerPort))
-        if rc < 0 {
-            // libslirp returns only -1; errno is what its bind or listen left.
-            let e = errno
-            throw SyscallError("publish \(f.hostAddress):\(f.hostPort) to port \(f.containerPort)",
-                               errno: e == 0 ? EADDRINUSE : e)
-        }
-        let id = nextForwardID
-        nextForwardID += 1
-        forwards.append((id, f))
-        return id
-    }
-
-    func removeForward(id: Int) throws {
-        guard let slirp, let i = forwards.firstIndex(where: { $0.id == id }) else {
-            throw SyscallError("remove port forward \(id)", errno: ENOENT)
-        }
-        let f = forwards[i].forward
-        if slirp_remove_hostfwd(slirp, f.udp ? 1 : 0, in_addr(s_addr: f.hostAddress.raw), Int32(f.hostPort)) < 0 {
-            throw SyscallError("remove port forward \(id)", errno: ENOENT)
-        }
-        forwards.remove(at: i)
+    static func in6(_ text: String) -> in6_addr {
+        var a = in6_addr()
+        let b = IPAddress(text)?.bytes ?? []
+        withUnsafeMutableBytes(of: &a) { dst in for (i, x) in b.enumerated() where i < 16 { dst[i] = x } }
+        return a
     }
 
     private func sendToTap(_ buf: UnsafeRawPointer?, _ len: Int) -> Int {
@@ -144,9 +131,15 @@ final class SlirpStack: ForwardTable {
             let apiStart = pollFDs.count
             if let api { pollFDs += api.pollEntries() }
             let apiEnd = pollFDs.count
+            forwards?.pollEntries(into: &pollFDs)
+            let forwardsEnd = pollFDs.count
+            dns?.pollEntries(into: &pollFDs)
+            let dnsEnd = pollFDs.count
             var timeout = timers.millisecondsToNearest() ?? UInt32.max
-            if let wait = api?.millisecondsToDeadline(now: SlirpTimers.nowMilliseconds()) {
-                timeout = min(timeout, UInt32(clamping: wait))
+            let now = SlirpTimers.nowMilliseconds()
+            for wait in [api?.millisecondsToDeadline(now: now), forwards?.millisecondsToDeadline(now: now),
+                         dns?.millisecondsToDeadline(now: now)] {
+                if let wait { timeout = min(timeout, UInt32(clamping: wait)) }
             }
             slirp_pollfds_fill(slirp, &timeout, { fd, events, opaque in
                 SlirpStack.from(opaque)?.addPoll(fd, events) ?? -1
@@ -165,9 +158,12 @@ final class SlirpStack: ForwardTable {
             slirp_pollfds_poll(slirp, failed, { idx, opaque in
                 SlirpStack.from(opaque)?.revents(idx) ?? 0
             }, me)
-            // After slirp's turn: a forward added or removed here changes
-            // slirp's sockets, which must not happen between fill and poll.
-            api?.handle(pollFDs[apiStart..<apiEnd], table: self)
+            forwards?.handle(pollFDs[apiEnd..<forwardsEnd])
+            dns?.handle(pollFDs[forwardsEnd..<dnsEnd])
+            // After slirp's turn and the forwards': a forward added or
+            // removed here changes slirp's sockets and the forwards' lists,
+            // which must not happen between fill and poll.
+            if let api, let forwards { api.handle(pollFDs[apiStart..<apiEnd], table: forwards) }
             timers.fireExpired()
         }
     }
@@ -178,7 +174,11 @@ final class SlirpStack: ForwardTable {
         // own sockets.
         for _ in 0..<256 {
             let n = read(tapFD, frame, frameSize)
-            if n > 0 { slirp_input(slirp, frame.assumingMemoryBound(to: UInt8.self), Int32(n)); continue }
+            if n > 0 {
+                if let dns, dns.intercept(UnsafeRawBufferPointer(start: frame, count: n)) { continue }
+                slirp_input(slirp, frame.assumingMemoryBound(to: UInt8.self), Int32(n))
+                continue
+            }
             if n == 0 { return EPIPE }
             if errno == EINTR { continue }
             if errno == EAGAIN { return nil }

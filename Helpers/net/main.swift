@@ -32,14 +32,34 @@ func main() -> Int32 {
         // a reference on the network namespace (the tun socket's), so the
         // namespace, and the tap, outlive the container's last process.
         let exitFD = try args.pid.map { try Processes.openPidFD($0) }
-        let tap = try TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu)
+        let (tap, connector) = try TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu,
+                                                    ipv6: args.enableIPv6,
+                                                    closeInChild: [exitFD, args.readyFD].compactMap { $0 })
+        // The connector lives in the container's namespaces, not its PID
+        // namespace: it ends with cove-net, here or by its parent-death signal.
+        defer { connector.stop() }
         Processes.setName("cove-net")
         let stack = try SlirpStack(tapFD: tap, exitFD: exitFD, mtu: args.mtu,
-                                   allowHostLoopback: args.allowHostLoopback)
-        for f in args.publish { _ = try stack.addForward(f) }
+                                   allowHostLoopback: args.allowHostLoopback, ipv6: args.enableIPv6)
+        guard let slirp = stack.slirp else { throw SyscallError("start libslirp", errno: EINVAL) }
+        let forwards = HostForwards(slirp: slirp, connector: connector, slirpIPv6: args.enableIPv6)
+        stack.forwards = forwards
+        defer { forwards.closeAll() }
+        for f in args.publish { _ = try forwards.addForward(f) }
+        let upstreams = args.dnsUpstreams.isEmpty ? DNSForwarder.hostUpstreams() : args.dnsUpstreams
+        let dns = DNSForwarder(upstreams: upstreams, tapFD: tap)
+        stack.dns = dns
+        defer { dns.closeAll() }
         let api = try args.apiSocket.map { try ForwardAPI(path: $0) }
         stack.api = api
         defer { api?.close() }
+        if let fd = args.readyFD {
+            // The tap is up and every forward listens: one byte, then the fd
+            // is closed so a reader also sees its end.
+            var one: UInt8 = 0x31
+            if write(fd, &one, 1) != 1 { NetLog.error("\(SyscallError("write to --ready-fd \(fd)"))") }
+            close(fd)
+        }
         switch try stack.run() {
         case .processExited:
             return 0

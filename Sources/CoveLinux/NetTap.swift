@@ -96,3 +96,192 @@ public enum NetAPISocket {
         throw SyscallError("accept on api socket")
     }
 }
+
+/// An IPv4 or IPv6 address.
+public enum IPAddress: Equatable, Hashable, Sendable, CustomStringConvertible {
+    case v4(UInt32)          // network byte order, as in_addr holds it
+    case v6([UInt8])         // 16 bytes
+
+    public init(_ a: IPv4Address) { self = .v4(a.raw) }
+
+    /// A dotted quad or an IPv6 address (brackets allowed).
+    public init?(_ text: String) {
+        var t = Substring(text)
+        if t.hasPrefix("["), t.hasSuffix("]") { t = t.dropFirst().dropLast() }
+        if let a = IPv4Address(String(t)) { self = .v4(a.raw); return }
+        guard t.contains(":") else { return nil }
+        var buf = [UInt8](repeating: 0, count: 16)
+        guard inet_pton(AF_INET6, String(t), &buf) == 1 else { return nil }
+        self = .v6(buf)
+    }
+
+    public static let loopback4 = IPAddress(IPv4Address(127, 0, 0, 1))
+    public static let loopback6 = IPAddress.v6([UInt8](repeating: 0, count: 15) + [1])
+
+    public var family: Int32 { if case .v4 = self { return AF_INET } else { return AF_INET6 } }
+    public var isIPv6: Bool { family == AF_INET6 }
+
+    public var bytes: [UInt8] {
+        switch self {
+        case let .v4(raw): return withUnsafeBytes(of: raw) { Array($0) }
+        case let .v6(b): return b
+        }
+    }
+
+    /// 127.0.0.0/8, ::1, or an IPv4-mapped 127.x.y.z.
+    public var isLoopback: Bool {
+        let b = bytes
+        switch self {
+        case .v4: return b[0] == 127
+        case .v6:
+            if b[0..<15].allSatisfy({ $0 == 0 }) && b[15] == 1 { return true }
+            return b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xff && b[11] == 0xff && b[12] == 127
+        }
+    }
+
+    public var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }
+
+    public var description: String {
+        let b = bytes
+        if case .v4 = self { return "\(b[0]).\(b[1]).\(b[2]).\(b[3])" }
+        var out = [UInt8](repeating: 0, count: 64)
+        let ok = out.withUnsafeMutableBufferPointer { p in
+            p.baseAddress.map { $0.withMemoryRebound(to: CChar.self, capacity: 64) { inet_ntop(AF_INET6, b, $0, 64) != nil } }
+                ?? false
+        }
+        guard ok, let end = out.firstIndex(of: 0) else { return "?" }
+        return String(decoding: out[..<end], as: UTF8.self)
+    }
+}
+
+/// An address and a port.
+public struct SocketAddress: Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var ip: IPAddress
+    public var port: UInt16
+
+    public init(_ ip: IPAddress, _ port: UInt16) { self.ip = ip; self.port = port }
+
+    init(_ c: cove_inet_addr) {
+        let b = withUnsafeBytes(of: c.addr) { Array($0) }
+        ip = c.family == AF_INET6 ? .v6(b) : .v4(UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
+        port = c.port
+    }
+
+    var c: cove_inet_addr {
+        var a = cove_inet_addr()
+        a.family = ip.family
+        a.port = port
+        let b = ip.bytes
+        withUnsafeMutableBytes(of: &a.addr) { dst in for (i, x) in b.enumerated() { dst[i] = x } }
+        return a
+    }
+
+    public var description: String { ip.isIPv6 ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
+
+    /// The address as a struct sockaddr, for APIs that take one (libslirp's).
+    public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        switch ip {
+        case let .v4(raw):
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = port.bigEndian
+            a.sin_addr.s_addr = raw
+            return withUnsafePointer(to: &a) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        case let .v6(b):
+            var a = sockaddr_in6()
+            a.sin6_family = sa_family_t(AF_INET6)
+            a.sin6_port = port.bigEndian
+            withUnsafeMutableBytes(of: &a.sin6_addr) { dst in for (i, x) in b.enumerated() { dst[i] = x } }
+            return withUnsafePointer(to: &a) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+    }
+}
+
+/// The inet sockets of port forwards and DNS: non-blocking and
+/// close-on-exec throughout.
+public enum InetSockets {
+    /// A listening TCP (or bound UDP) socket in a SO_REUSEPORT group.
+    public static func bind(udp: Bool, _ a: SocketAddress, backlog: Int32 = 128) throws -> Int32 {
+        var c = a.c
+        return try check("bind \(udp ? "udp" : "tcp") \(a)",
+                         cove_inet_bind(udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), &c, backlog))
+    }
+
+    public static func localAddress(_ fd: Int32) -> SocketAddress? {
+        var c = cove_inet_addr()
+        return cove_inet_local(fd, &c) == 0 ? SocketAddress(c) : nil
+    }
+
+    /// Loopback clients to the group's first socket, the rest to its second.
+    public static func steerLoopbackFirst(_ fd: Int32, describe: @autoclosure () -> String) throws {
+        try check("attach the reuseport program to \(describe())", cove_reuseport_steer_loopback(fd))
+    }
+
+    /// A waiting connection and its peer, or nil when none waits.
+    public static func accept(_ fd: Int32) throws -> (Int32, SocketAddress)? {
+        var c = cove_inet_addr()
+        let s = cove_inet_accept(fd, &c)
+        if s >= 0 { return (s, SocketAddress(c)) }
+        if errno == EAGAIN || errno == ECONNABORTED { return nil }
+        throw SyscallError("accept")
+    }
+
+    /// A socket connected (or connecting) to `to`, bound to `from`'s address.
+    public static func connect(udp: Bool, from: SocketAddress?, to: SocketAddress) -> (fd: Int32, errno: Int32) {
+        var t = to.c
+        let fd: Int32
+        if var f = from?.c {
+            fd = cove_inet_connect(udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), &f, &t)
+        } else {
+            fd = cove_inet_connect(udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), nil, &t)
+        }
+        return (fd, fd < 0 ? errno : 0)
+    }
+
+    public static func pendingError(_ fd: Int32) -> Int32 { cove_socket_error(fd) }
+    public static func closeWithReset(_ fd: Int32) { cove_close_reset(fd) }
+
+    public static func receive(_ fd: Int32, _ buf: UnsafeMutableRawBufferPointer) -> (Int, SocketAddress) {
+        var c = cove_inet_addr()
+        let n = cove_inet_recvfrom(fd, buf.baseAddress, buf.count, &c)
+        return (n, SocketAddress(c))
+    }
+
+    public static func send(_ fd: Int32, _ buf: UnsafeRawBufferPointer, to: SocketAddress) -> Int {
+        var c = to.c
+        return cove_inet_sendto(fd, buf.baseAddress, buf.count, &c)
+    }
+
+    /// A non-blocking pipe and its capacity.
+    public static func pipe(capacity: Int) throws -> (read: Int32, write: Int32, capacity: Int) {
+        var fds: [Int32] = [-1, -1]
+        let cap = try check("pipe", cove_pipe_nonblocking(&fds, Int32(capacity)))
+        return (fds[0], fds[1], Int(cap))
+    }
+
+    public static func splice(from: Int32, to: Int32, count: Int) -> Int { cove_splice(from, to, count) }
+
+    public static func lowestFreeFD() -> Int32 { cove_lowest_free_fd() }
+    public static func dup(_ from: Int32, onto to: Int32) throws {
+        try check("dup \(from) onto \(to)", cove_dup_onto(from, to))
+    }
+}
+
+extension NetInterface {
+    public static func setAddress6(_ name: String, _ addr: IPAddress, prefixLength: Int) throws {
+        try check("set address \(addr)/\(prefixLength) on \(name)", cove_if_set_ipv6(name, addr.bytes, Int32(prefixLength)))
+    }
+
+    public static func addDefaultRoute6(_ name: String, via gateway: IPAddress) throws {
+        try check("add default route via \(gateway) on \(name)", cove_route_add_default6(name, gateway.bytes))
+    }
+
+    /// A sysctl of the calling process's network namespace.
+    public static func setSysctl(_ path: String, _ value: String) throws {
+        try check("write \(value) to \(path)", cove_write_sysctl(path, value))
+    }
+}
