@@ -12,6 +12,11 @@ struct NetArguments {
     var dnsUpstreams: [SocketAddress] = []
     var readyFD: Int32?
     var enableIPv6 = false
+    /// Started as an OCI createRuntime hook: the container's state comes
+    /// on stdin; cove-net detaches once its network is up.
+    var ociHook = false
+    /// With --oci-hook: stderr is pointed here once the network is up.
+    var stderrAfterReady: Int32?
     var help = false
 
     struct UsageError: Error, CustomStringConvertible {
@@ -22,7 +27,10 @@ struct NetArguments {
         usage: cove-net --netns PATH --userns PATH [--pid PID] [--mtu N] [--allow-host-loopback]
                         [--enable-ipv6] [--publish [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp]]...
                         [--dns-upstream IP[:PORT]]... [--api-socket PATH] [--ready-fd N]
+               cove-net --oci-hook [options but --netns, --userns, --pid]
         cove-net runs until the process --pid names exits (without --pid, until it is killed).
+        With --oci-hook it is a createRuntime hook: the container's state on stdin names the
+        process; it returns once the network is up and keeps serving in the background.
         """
 
     init(_ argv: [String]) throws {
@@ -47,6 +55,7 @@ struct NetArguments {
             case "--api-socket": apiSocket = try v()
             case "--allow-host-loopback": allowHostLoopback = true
             case "--enable-ipv6": enableIPv6 = true
+            case "--oci-hook": ociHook = true
             case "--dns-upstream":
                 let t = try v()
                 guard let a = NetArguments.upstream(t) else {
@@ -79,7 +88,7 @@ struct NetArguments {
             }
             i += 1
         }
-        if netns.isEmpty || userns.isEmpty {
+        if !ociHook && (netns.isEmpty || userns.isEmpty) {
             throw UsageError(description: "--netns and --userns are required\n\(NetArguments.usage)")
         }
     }

@@ -8,7 +8,7 @@ import CoveLinux
 /// stays in the host's namespaces and runs libslirp behind it in one poll
 /// loop until the container's process (--pid) exits or the tap goes away.
 func main() -> Int32 {
-    let args: NetArguments
+    var args: NetArguments
     do { args = try NetArguments(Array(CommandLine.arguments.dropFirst())) } catch {
         NetLog.error("\(error)")
         return 2
@@ -27,6 +27,7 @@ func main() -> Int32 {
     // A peer that vanishes mid-write must not kill the loop.
     signal(SIGPIPE, SIG_IGN)
     do {
+        if args.ociHook { try OCIHook.detach(&args) }
         // The pidfd first: opened before setup, it catches an exit during it.
         // Without --pid nothing ends the loop but a signal: the tap fd holds
         // a reference on the network namespace (the tun socket's), so the
@@ -60,6 +61,7 @@ func main() -> Int32 {
             if write(fd, &one, 1) != 1 { NetLog.error("\(SyscallError("write to --ready-fd \(fd)"))") }
             close(fd)
         }
+        if let quiet = args.stderrAfterReady { dup2(quiet, 2) }
         switch try stack.run() {
         case .processExited:
             return 0

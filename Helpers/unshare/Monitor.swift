@@ -67,6 +67,9 @@ enum Monitor {
                 try? Files.writeAtomically(store.directory(r.id) + "/exit.json", Array(doc.serialized().utf8),
                                            mode: 0o600, durable: false)
             }
+            // Helpers the container had (cove-net) end with it: reap them
+            // here rather than leave them to whatever init this machine has.
+            Processes.reapRemaining(seconds: 2)
             _exit(0)
         } catch {
             if savedStderr >= 0 { dup2(savedStderr, 2) }

@@ -176,9 +176,13 @@ public struct ContainerEngine {
         // 1) from cove-unshare failing to start it (docker's 125).
         let pidFile = paths.container(r.id) + "/init.pid"
         unlink(pidFile)
+        // Helpers that outlive cove-unshare (cove-net, started as a hook)
+        // are reparented here and reaped once the container has ended.
+        try? Processes.becomeSubreaper()
         let pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), "--pid-file", pidFile, r.id],
                                   env: Spawn.currentEnvironment)
         let status = Processes.waitForwardingSignals(pid)
+        Processes.reapRemaining(seconds: 2)
         let started = Files.exists(pidFile)
         unlink(pidFile)
         // Without a pid file: 126/127 are the exec failures cove-unshare

@@ -102,4 +102,19 @@ extension Processes {
             if sig != SIGCHLD && sig > 0 && fromKernel == 0 { Glibc.kill(pid, sig) }
         }
     }
+
+    /// Reaps children that are left (helpers reparented to a subreaper),
+    /// waiting at most `seconds` for them to end; true when none is left.
+    @discardableResult
+    public static func reapRemaining(seconds: Double) -> Bool {
+        let deadline = Clock.monotonicMilliseconds() + seconds * 1000
+        while true {
+            var status: Int32 = 0
+            let r = waitpid(-1, &status, WNOHANG)
+            if r > 0 { continue }
+            if r < 0 { return true }   // ECHILD: none left
+            if Clock.monotonicMilliseconds() > deadline { return false }
+            usleep(5_000)
+        }
+    }
 }

@@ -199,3 +199,118 @@ struct CoveRunTests {
         #expect(priv.status == 0, "\(priv.stderr)")
     }
 }
+
+/// The default network (cove-net, started as the container's createRuntime
+/// hook), podman's slirp4netns options, -p, and no helper left behind.
+@Suite(.serialized, .enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct CoveNetworkTests {
+    let img = FrontFixture.plain
+    func cove(_ args: [String], timeout: Double = 60) throws -> Harness.Output { try FrontFixture.cove(args, timeout: timeout) }
+
+    /// cove-net processes that are alive (zombies excluded: they hold nothing).
+    static func liveCoveNets() -> [String] {
+        let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return procs.filter { $0.allSatisfy(\.isNumber) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let comm = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
+            let state = stat[stat.index(close, offsetBy: 2)]
+            return comm.hasPrefix("cove-net") && state != "Z"
+        }
+    }
+
+    @Test func theDefaultNetworkIsSlirpWithDNSAt10_0_2_3() throws {
+        let before = Self.liveCoveNets()
+        let r = try cove(["run", "--rm", img, "sh", "-c", "ip -4 addr show tap0; cat /etc/resolv.conf; ip route"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("inet 10.0.2.100/24"))
+        #expect(r.stdout.contains("nameserver 10.0.2.3"))
+        #expect(r.stdout.contains("default via 10.0.2.2"))
+        #expect(Self.liveCoveNets() == before)
+    }
+
+    @Test func hostLoopbackOnlyWhenAllowed() throws {
+        let server = try LoopbackServer()
+        defer { server.stop() }
+        let url = "http://10.0.2.2:\(server.port)/"
+        // (Debian's busybox wget crashes with -T: busybox's timeout bounds it instead.)
+        let allowed = try cove(["run", "--rm", "--network", "slirp4netns:allow_host_loopback=true", img,
+                                "timeout", "10", "wget", "-q", "-O-", url])
+        #expect(allowed.status == 0 && allowed.stdout == "hello from the host\n", "\(allowed.stderr)")
+        let refused = try cove(["run", "--rm", img, "timeout", "5", "wget", "-q", "-O-", url])
+        #expect(refused.status != 0)
+        let none = try cove(["run", "--rm", "--network", "none", img, "sh", "-c", "ls /sys/class/net"])
+        #expect(none.stdout == "lo\n", "\(none.stdout) \(none.stderr)")
+    }
+
+    @Test func aPublishedPortReachesTheContainerAndEndsWithIt() throws {
+        let port = try LoopbackServer.freePort()
+        let name = "p\(getpid())"
+        let before = Self.liveCoveNets()
+        let run = try cove(["run", "-d", "--name", name, "-p", "127.0.0.1:\(port):80", img, "httpd", "-f", "-p", "80", "-h", "/etc"])
+        #expect(run.status == 0, "\(run.stderr)")
+        defer { _ = try? cove(["rm", "-f", name]) }
+        var body = ""
+        for _ in 0..<50 {
+            let get = try Harness.run("/usr/bin/python3", ["-c", """
+                import urllib.request,sys
+                try: print(urllib.request.urlopen("http://127.0.0.1:\(port)/hostname", timeout=3).read().decode(), end="")
+                except Exception as e: sys.exit(1)
+                """], timeout: 10)
+            body = get.stdout
+            if get.status == 0 { break }
+            usleep(100_000)
+        }
+        let id = try cove(["inspect", "-f", "{{.Id}}", name]).stdout
+        #expect(body == String(id.prefix(12)) + "\n")
+        #expect(try cove(["ps", "--format", "{{.Ports}}"]).stdout.contains("127.0.0.1:\(port):80"))
+        #expect(try cove(["rm", "-f", name]).status == 0)
+        #expect(Self.liveCoveNets() == before)
+    }
+}
+
+/// A one-shot HTTP server on 127.0.0.1 (python3), for containers to reach.
+final class LoopbackServer {
+    let port: Int
+    let pid: pid_t
+    let dir: String
+
+    init() throws {
+        dir = try Harness.temporaryDirectory("srv")
+        try "hello from the host\n".write(toFile: dir + "/index.html", atomically: true, encoding: .utf8)
+        port = try Self.freePort()
+        pid = try Harness.spawn("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "\(port)"], cwd: dir,
+                                stdout: dir + "/out", stderr: dir + "/err")
+        for _ in 0..<100 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET); a.sin_port = in_port_t(UInt16(port).bigEndian)
+            a.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let ok = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+            close(fd)
+            if ok { return }
+            usleep(50_000)
+        }
+        throw Harness.SetupFailure(description: "python3 http.server did not listen on \(port)")
+    }
+
+    func stop() {
+        kill(pid, SIGKILL)
+        var st: Int32 = 0
+        waitpid(pid, &st, 0)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET); a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 } }
+        guard ok else { throw Harness.SetupFailure(description: "no free port") }
+        return Int(UInt16(bigEndian: a.sin_port))
+    }
+}
