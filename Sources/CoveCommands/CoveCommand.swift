@@ -3,14 +3,18 @@ import CoveEngine
 
 /// The `cove` command tree. It lives in a library so it can be tested; the
 /// executable only calls `main()`.
-public struct CoveCommand: ParsableCommand {
+public struct CoveCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cove",
         abstract: "Run OCI containers as an unprivileged user: no daemon, nothing setuid.",
         version: CoveVersion.string,
-        subcommands: [Info.self, DoctorCommand.self, Load.self, Images.self])
+        subcommands: [Info.self, DoctorCommand.self, Load.self, Images.self, Pull.self, Login.self, Logout.self])
 
     public init() {}
+
+    /// The entry point. Top-level code in main.swift would resolve `main()`
+    /// to ParsableCommand's synchronous one, which refuses async commands.
+    public static func start() async { await main() }
 }
 
 public enum CoveVersion {

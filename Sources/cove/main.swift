@@ -1,3 +1,3 @@
 import CoveCommands
 
-CoveCommand.main()
+await CoveCommand.start()
