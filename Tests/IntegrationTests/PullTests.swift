@@ -93,7 +93,7 @@ struct PullTests {
     /// Builds `description`, pushes it to `registry` as `name:tag`.
     static func push(_ description: [String: Any], to registry: TestRegistry, name: String, tag: String = "1.0",
                      all: Bool = false, credentials: (String, String)? = nil) throws -> Pushed {
-        let layout = registry.dir + "/layout-\(name)-\(tag)"
+        let layout = registry.dir + "/layout-" + name.replacingOccurrences(of: "/", with: "-") + "-" + tag
         let summary = try TestRegistry.buildImage(description, at: layout, tag: tag)
         try registry.push(layout: layout, tag: tag, as: "\(name):\(tag)", all: all, credentials: credentials)
         return Pushed(registry: registry, ref: "\(registry.address)/\(name):\(tag)", summary: summary)
