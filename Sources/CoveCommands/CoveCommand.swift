@@ -8,7 +8,8 @@ public struct CoveCommand: AsyncParsableCommand {
         commandName: "cove",
         abstract: "Run OCI containers as an unprivileged user: no daemon, nothing setuid.",
         version: CoveVersion.string,
-        subcommands: [Info.self, DoctorCommand.self, Load.self, Images.self, Pull.self, Login.self, Logout.self])
+        subcommands: [Info.self, DoctorCommand.self, Load.self, Images.self, Pull.self, Login.self, Logout.self,
+                      Tag.self, Rmi.self, ImageCommand.self])
 
     public init() {}
 

@@ -119,7 +119,14 @@ public struct ContentStore: Sendable {
     /// and partial file; takes the lock exclusive. Returns the number of
     /// blobs removed.
     public func garbageCollect(keep: Set<Digest>) throws -> Int {
+        try garbageCollect { keep }
+    }
+
+    /// The same, with `keep` worked out under the exclusive lock, so that
+    /// nothing named meanwhile is taken.
+    public func garbageCollect(keep computeKeep: () throws -> Set<Digest>) throws -> Int {
         try withLock(exclusive: true) {
+            let keep = try computeKeep()
             removeStaleIngests(all: true)
             removePartials()
             var removed = 0
