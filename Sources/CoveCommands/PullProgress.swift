@@ -32,6 +32,11 @@ final class PullProgress: Sendable {
     init(mode: Mode) { self.mode = mode }
 
     func handle(_ event: PullEvent) {
+        if case .warning(let text) = event {
+            // Warnings show in every mode, quiet too, as podman's do.
+            state.withLock { _ in line("WARNING: " + text) }
+            return
+        }
         guard mode != .quiet else { return }
         state.withLock { s in
             switch event {
@@ -54,6 +59,8 @@ final class PullProgress: Sendable {
                 if mode == .plain { line(skipped ? "Copying \(kind) \(digest) skipped: already exists" : "Copying \(kind) \(digest) done") }
             case .writingManifest:
                 if mode == .plain { line("Writing manifest to image destination") }
+            case .warning:
+                break
             }
             if mode == .terminal { draw(&s, force: { if case .progress = event { return false }; return true }()) }
         }

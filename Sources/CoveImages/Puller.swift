@@ -17,6 +17,8 @@ public enum PullEvent: Sendable {
     /// Stored; `skipped` when it was in the store already.
     case done(Kind, Digest, skipped: Bool)
     case writingManifest
+    /// Something the user should know that does not stop the pull.
+    case warning(String)
 }
 
 public struct PullResult: Sendable {
@@ -139,6 +141,14 @@ public struct Puller: Sendable {
             }
         }
 
+        if chosen == nil, let cfg = try? JSON.parse(try store.read(config.digest)),
+           let os = cfg["os"]?.stringValue, let arch = cfg["architecture"]?.stringValue {
+            // A single-platform image: podman pulls it whatever it is, and warns.
+            let offered = Platform(os: os, architecture: arch, variant: cfg["variant"]?.stringValue)
+            if !platform.matches(offered) && !offered.matches(platform) {
+                progress(.warning("image platform (\(offered)) does not match the expected platform (\(platform))"))
+            }
+        }
         let stored = layers.map { ArchiveLoader.Layer(digest: $0.digest, size: $0.size, mediaType: $0.mediaType) }
         let createdAt = try ArchiveLoader(store: store).verifyConfig(config.digest, layers: stored, archive: image)
         let m = try ingest(manifest.bytes, expected: manifest.digest, what: "manifest \(manifest.digest) of \(image)")

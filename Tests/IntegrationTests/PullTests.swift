@@ -171,6 +171,12 @@ struct PullTests {
             #expect(pull.stdout == (m["digest"] as? String ?? "") + "\n", "\(platform)")
             try Self.expectStoreVerified(s, holds: [m["config"] as? String ?? ""])
         }
+        // A single-platform image of another platform: pulled, with a warning.
+        let single = try Self.push(Self.multiLayer, to: registry, name: "cove/single")
+        let other = try Scratch().pull(single.ref, ["--platform", "linux/s390x", "-q"])
+        #expect(other.status == 0, "\(other.stderr)")
+        #expect(other.stderr.hasPrefix("WARNING: image platform (linux/") && other.stderr.contains("(linux/s390x)"),
+                "\(other.stderr)")
         let s = try Scratch()
         let missing = try s.pull(p.ref, ["--platform", "linux/s390x"])
         #expect(missing.status == 125)
@@ -220,7 +226,10 @@ struct PullTests {
         #expect(again.status == 125 && again.stderr.contains("not logged into \(registry.address)"))
         let refusedAgain = try s.pull(p.ref)
         #expect(refusedAgain.status == 125 && refusedAgain.stderr.contains("unauthorized"))
-        _ = try s.cove(["login", "-u", "alice", "-p", "s3cret", registry.address])
+        let stdin = try Harness.run("/bin/sh", ["-c", "printf 's3cret\\n' | \"$0\" login -u alice --password-stdin \"$1\"",
+                                                 Harness.binary("cove"), registry.address], env: s.env)
+        #expect(stdin.status == 0 && stdin.stdout == "Login Succeeded!\n", "\(stdin.stderr)")
+        #expect(try s.pull(p.ref).status == 0)
         let all = try s.cove(["logout", "--all"])
         #expect(all.status == 0 && !FileManager.default.fileExists(atPath: s.authFile))
     }
@@ -335,6 +344,13 @@ struct PullTests {
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout == p.manifestDigest + "\n")
         #expect(again.stderr.contains("Copying layer \(big) (resuming at"), "\(again.stderr)")
+        // The rest came as a Range request: 206, fewer bytes than the layer.
+        let ranged = registry.accessLog.filter { $0.contains("GET /v2/cove/big/blobs/\(big) HTTP/1.1\" 206 ") }
+        #expect(ranged.count == 1, "\(registry.accessLog.filter { $0.contains(big) })")
+        let sent = ranged.first.flatMap { $0.components(separatedBy: "\" 206 ").last?.split(separator: " ").first }
+            .flatMap { Int64($0) } ?? -1
+        let layerSize = (p.manifest["layers"] as? [[String: Any]])?.last?["size"] as? Int64 ?? 0
+        #expect(sent > 0 && sent <= layerSize - killedAt, "sent \(sent) of \(layerSize), killed at \(killedAt)")
         try Self.expectStoreVerified(s, holds: [p.manifestDigest, p.configDigest] + p.layerDigests)
         #expect(try Self.imageRows(s).map { Array($0.prefix(2)) } == [["\(registry.address)/cove/big", "1.0"]])
     }

@@ -42,7 +42,7 @@ final class TestRegistry {
                 log:
                   level: error
                   accesslog:
-                    disabled: true
+                    disabled: false
                 storage:
                   filesystem:
                     rootdirectory: \(dir)/storage
@@ -138,6 +138,12 @@ final class TestRegistry {
         args += ["oci:\(layout):\(tag)", "docker://\(address)/\(name)"]
         let r = try Harness.run("/usr/bin/skopeo", args, timeout: 300)
         guard r.status == 0 else { throw Failure(description: "skopeo copy to \(address)/\(name): \(r.stderr)") }
+    }
+
+    /// The registry's access log (combined format, on its stdout):
+    /// `"GET /v2/… HTTP/1.1" 206 BYTES …`.
+    var accessLog: [String] {
+        ((try? String(contentsOfFile: dir + "/registry.out", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
     /// The file in the registry's storage that holds a blob.
