@@ -128,10 +128,11 @@ public final class PartialBlob {
             discard()
             throw ImageError("\(name) is longer than its declared \(size) bytes: refused")
         }
+        guard let base = bytes.baseAddress else { return }
         hasher.update(bufferPointer: bytes)
         var off = 0
         while off < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
+            let n = Glibc.write(fd, base + off, bytes.count - off)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw SyscallError("write \(path)")

@@ -42,7 +42,9 @@ public struct Platform: Equatable, Sendable, CustomStringConvertible {
         case "aarch64", "arm64": return ("arm64", variant == nil || variant == "8" ? "v8" : variant)
         case "armhf": return ("arm", "v7")
         case "armel": return ("arm", "v6")
-        case "arm": return ("arm", variant == nil ? "v7" : variant!.hasPrefix("v") ? variant : "v" + variant!)
+        case "arm":
+            guard let variant else { return ("arm", "v7") }
+            return ("arm", variant.hasPrefix("v") ? variant : "v" + variant)
         case "i386", "i686", "386": return ("386", variant)
         default: return (arch, variant)
         }
