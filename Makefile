@@ -9,7 +9,7 @@ BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/cove
 MANDIR ?= $(PREFIX)/share/man
 
-.PHONY: all build release test demo bench bench-start bench-net install uninstall clean
+.PHONY: all build release test demo bench bench-start bench-net bench-pull install uninstall clean
 
 all: build
 
@@ -25,13 +25,16 @@ test:
 demo:
 	bash scripts/demo.sh
 
-bench: bench-start bench-net
+bench: bench-start bench-net bench-pull
 
 bench-start:
 	bash bench/start.sh
 
 bench-net:
 	bash bench/net.sh
+
+bench-pull:
+	bash bench/pull.sh
 
 # cove on the PATH, its helpers in libexec (cove finds them beside itself
 # or there), the man pages in section 1. DESTDIR stages a package.

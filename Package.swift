@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
     ],
     targets: [
         // C: only what Swift's Glibc module does not expose.
@@ -42,7 +45,17 @@ let package = Package(
             "CCoveShim", "CCap", "CSeccomp", "CoveModel",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .target(name: "CoveImages", dependencies: ["CoveModel", "CoveLinux", "CArchive"]),
+        // The front's image code: the registry client (async-http-client)
+        // and the content store's hashing (swift-crypto). Helpers never
+        // link these.
+        .target(name: "CoveImages", dependencies: [
+            "CoveModel", "CoveLinux", "CArchive",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .target(name: "CoveEngine", dependencies: [
             "CoveModel", "CoveImages", "CoveLinux",
             .product(name: "Logging", package: "swift-log"),

@@ -3,7 +3,7 @@ import CoveEngine
 
 /// The `cove` command tree. It lives in a library so it can be tested; the
 /// executable only calls `main()`.
-public struct CoveCommand: ParsableCommand {
+public struct CoveCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cove",
         abstract: "Run OCI containers as an unprivileged user: no daemon, nothing setuid.",
@@ -12,7 +12,8 @@ public struct CoveCommand: ParsableCommand {
                       ContainerRestart.self, ContainerKill.self, ContainerRemove.self, ContainerList.self,
                       ContainerLogs.self, ContainerInspect.self, ContainerWait.self, ContainerExec.self,
                       ContainerRename.self, ContainerGroup.self,
-                      Info.self, DoctorCommand.self, Load.self, Images.self])
+                      Pull.self, Login.self, Logout.self, Images.self, Tag.self, Rmi.self, Load.self, ImageCommand.self,
+                      Info.self, DoctorCommand.self])
 
     public init() {}
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CoveLinux
 import CoveModel
+import Crypto
 
 /// A content-addressed blob store under `root`: `blobs/sha256/<hex>`.
 ///
@@ -24,6 +25,7 @@ public struct ContentStore: Sendable {
         self.root = root
         try Files.makeDirectories(root + "/blobs/sha256", mode: 0o700)
         try Files.makeDirectories(root + "/ingest", mode: 0o700)
+        try Files.makeDirectories(root + "/partial", mode: 0o700)
         try withLock(exclusive: false) { removeStaleIngests(all: false) }
     }
 
@@ -72,7 +74,9 @@ public struct ContentStore: Sendable {
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 { throw SyscallError("create \(tmp)") }
         defer { unlink(tmp) }
-        var hasher = SHA256()
+        // swift-crypto's SHA256 (BoringSSL's assembly): CoveModel's pure-Swift
+        // one is for the helpers and is slow in debug builds.
+        var hasher = Crypto.SHA256()
         var total: Int64 = 0
         do {
             defer { close(fd) }
@@ -82,7 +86,7 @@ public struct ContentStore: Sendable {
                 if n == 0 { break }
                 total += Int64(n)
                 if let size, total > size { throw ImageError("blob \(name) is longer than its declared \(size) bytes") }
-                hasher.update(buf[0..<n])
+                buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 try Files.writeAll(fd: fd, Array(buf[0..<n]), what: tmp)
             }
             if let size, total != size {
@@ -90,7 +94,7 @@ public struct ContentStore: Sendable {
             }
             if fsync(fd) != 0 { throw SyscallError("fsync \(tmp)") }
         }
-        let digest = try Digest(hex: SHA256.hexString(hasher.finalize()))
+        let digest = try Digest(hex: CoveModel.SHA256.hexString(Array(hasher.finalize())))
         if let expected, expected != digest {
             throw ImageError("blob \(name) does not match its digest: expected \(expected), got \(digest)")
         }
@@ -112,10 +116,19 @@ public struct ContentStore: Sendable {
     }
 
     /// Removes blobs that no image in `keep` refers to, and every ingest
-    /// file; takes the lock exclusive. Returns the number of blobs removed.
+    /// and partial file; takes the lock exclusive. Returns the number of
+    /// blobs removed.
     public func garbageCollect(keep: Set<Digest>) throws -> Int {
+        try garbageCollect { keep }
+    }
+
+    /// The same, with `keep` worked out under the exclusive lock, so that
+    /// nothing named meanwhile is taken.
+    public func garbageCollect(keep computeKeep: () throws -> Set<Digest>) throws -> Int {
         try withLock(exclusive: true) {
+            let keep = try computeKeep()
             removeStaleIngests(all: true)
+            removePartials()
             var removed = 0
             for name in try Files.listDirectory(blobDir) {
                 guard let d = try? Digest(hex: name), keep.contains(d) else {

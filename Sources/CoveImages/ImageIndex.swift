@@ -36,13 +36,17 @@ public struct ImageIndex: Sendable {
             for r in records {
                 if let i = all.firstIndex(where: { $0.name == r.name && (!r.name.isEmpty || $0.manifest == r.manifest) }) { all[i] = r } else { all.append(r) }
             }
-            let json = JSON.object([("images", .array(all.map { r in
-                .object([("name", .string(r.name)), ("manifest", .string(r.manifest.description)),
-                         ("config", .string(r.config.description)), ("created", .string(r.created)),
-                         ("size", .int(r.size))])
-            }))])
-            try Files.writeAtomically(path, Array(json.serialized(pretty: true).utf8), mode: 0o600)
+            try writeUnlocked(all)
         }
+    }
+
+    func writeUnlocked(_ all: [ImageRecord]) throws {
+        let json = JSON.object([("images", .array(all.map { r in
+            .object([("name", .string(r.name)), ("manifest", .string(r.manifest.description)),
+                     ("config", .string(r.config.description)), ("created", .string(r.created)),
+                     ("size", .int(r.size))])
+        }))])
+        try Files.writeAtomically(path, Array(json.serialized(pretty: true).utf8), mode: 0o600)
     }
 
     func readUnlocked() throws -> [ImageRecord] {

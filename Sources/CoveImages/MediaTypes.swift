@@ -13,6 +13,9 @@ enum MediaTypes {
     static let dockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
     static let manifests: Set = [ociManifest, dockerManifest]
+    static let indexes: Set = [ociIndex, dockerList]
+    /// What a pull asks a registry for, in its `Accept` header.
+    static let manifestAccept = [ociIndex, dockerList, ociManifest, dockerManifest]
     static let configs: Set = [ociConfig, dockerConfig]
     static let layers: Set = [ociLayer, ociLayerGzip, ociLayerZstd, dockerLayerGzip]
 

@@ -70,3 +70,64 @@ struct ContentStoreTests {
         #expect(dir.listing(dir.path + "/ingest").isEmpty)
     }
 }
+
+struct PartialBlobTests {
+    func opened(_ store: ContentStore, _ data: [UInt8]) throws -> PartialBlob? {
+        if case .opened(let p) = try store.openPartial(try Digest(parsing: sha(data)), size: Int64(data.count), name: "test blob") {
+            return p
+        }
+        return nil
+    }
+
+    func append(_ p: PartialBlob, _ data: ArraySlice<UInt8>) throws {
+        try Array(data).withUnsafeBytes { try p.append($0) }
+    }
+
+    @Test func aReleasedDownloadIsRehashedAndContinued() throws {
+        let dir = TestDir(); defer { dir.remove() }
+        let store = try ContentStore(root: dir.path)
+        let data = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let first = try #require(try opened(store, data))
+        try append(first, data[0..<70_000])
+        first.release()
+        let second = try #require(try opened(store, data))
+        #expect(second.resumedFrom == 70_000)
+        try append(second, data[70_000...])
+        #expect(try second.commit())
+        #expect(store.contains(try Digest(parsing: sha(data))))
+        #expect(dir.listing(dir.path + "/partial").isEmpty)
+        if case .inStore = try store.openPartial(try Digest(parsing: sha(data)), size: 200_000, name: "t") {} else {
+            Issue.record("a stored blob should not be fetched again")
+        }
+    }
+
+    @Test func aSecondOpenWaitsWhileTheFirstHoldsTheBlob() throws {
+        let dir = TestDir(); defer { dir.remove() }
+        let store = try ContentStore(root: dir.path)
+        let data = bytes("some blob content")
+        let first = try #require(try opened(store, data))
+        try append(first, data[0..<4])
+        guard case .busy(let got) = try store.openPartial(try Digest(parsing: sha(data)), size: Int64(data.count), name: "t") else {
+            Issue.record("a held partial download should be busy")
+            return
+        }
+        #expect(got == 4)
+        try append(first, data[4...])
+        #expect(try first.commit())
+    }
+
+    @Test func wrongBytesAreRemovedAndTooManyRefused() throws {
+        let dir = TestDir(); defer { dir.remove() }
+        let store = try ContentStore(root: dir.path)
+        let data = bytes("expected content")
+        let p = try #require(try opened(store, data))
+        try append(p, bytes("unexpected bytes")[...])
+        let error = #expect(throws: ImageError.self) { try p.commit() }
+        #expect(error?.description.contains("test blob does not match its digest") == true)
+        #expect(dir.listing(dir.path + "/partial").isEmpty)
+        #expect(dir.listing(dir.path + "/blobs/sha256").isEmpty)
+        let q = try #require(try opened(store, data))
+        #expect(throws: ImageError.self) { try append(q, (data + data)[...]) }
+        #expect(dir.listing(dir.path + "/partial").isEmpty)
+    }
+}
