@@ -111,6 +111,10 @@ struct LayerWriter {
             let r = archive_read_next_header(tar.handle, &entry)
             if r == ARCHIVE_EOF { return }
             guard r == ARCHIVE_OK || r == ARCHIVE_WARN, let entry else {
+                if tar.stream.total > tar.stream.limit {
+                    throw LayerUnpack.Refused(entry: "number \(count + 1)",
+                                              why: "makes the layer expand beyond \(options.maxSize) bytes (--max-size)")
+                }
                 throw FsError("layer \(options.diffID): read entry \(count + 1): \(tar.lastError)")
             }
             count += 1
@@ -226,20 +230,34 @@ struct LayerWriter {
     /// entry's own name), making missing directories as tar does. Refuses a
     /// parent that is a symlink, in this layer or, where this layer does not
     /// have it, in the merged lower layers.
-    private func openParent(_ parts: [String], raw: String) throws -> Int32 {
+    private mutating func openParent(_ parts: [String], raw: String) throws -> Int32 {
         var fd = openat(root, ".", COVE_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw SyscallError("open the layer root") }
         for i in 0..<(parts.count - 1) {
             let c = parts[i]
             var sub = Tree.openBeneath(fd, [c])
             if sub < 0 && errno == ENOENT {
+                // A directory the layer does not list: made as the merged
+                // lower layers have it (so the overlay shows it unchanged),
+                // else 0755 root-owned as tar makes it.
                 let prefix = Array(parts[0...i])
-                if let why = LowerView(lowers: lowers).symlinkAt(prefix) {
-                    close(fd)
-                    throw LayerUnpack.Refused(entry: raw, why: why)
+                var like: stat?
+                switch LowerView(lowers: lowers).lookup(prefix) {
+                case let .symlink(why): close(fd); throw LayerUnpack.Refused(entry: raw, why: why)
+                case let .directory(st): like = st
+                case .nothing: break
                 }
                 if mkdirat(fd, c, 0o755) != 0 && errno != EEXIST {
                     let e = SyscallError("mkdir \(prefix.joined(separator: "/"))"); close(fd); throw e
+                }
+                if let like {
+                    let d = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if d >= 0 {
+                        _ = fchown(d, like.st_uid, like.st_gid)
+                        _ = fchmod(d, like.st_mode & 0o7777)
+                        close(d)
+                        dirTimes.append((prefix, like.st_atim, like.st_mtim))
+                    }
                 }
                 sub = Tree.openBeneath(fd, [c])
             }
@@ -385,16 +403,22 @@ struct LayerWriter {
 }
 
 /// The lower layers as the overlay merges them (given top first): what a
-/// path is in the merged view, for the one question unpack asks.
+/// path is in the merged view, for the questions unpack asks.
 struct LowerView {
     let lowers: [Int32]
 
-    /// Why `parts` may not be a parent directory: it is a symlink in the
-    /// merged lower layers. nil when it is a directory there, or nothing.
-    func symlinkAt(_ parts: [String]) -> String? {
+    enum Found {
+        case nothing
+        /// A directory, with its metadata (from the topmost layer that has it).
+        case directory(stat)
+        /// A symlink: no parent may run through it.
+        case symlink(String)
+    }
+
+    func lookup(_ parts: [String]) -> Found {
         for (i, lower) in lowers.enumerated() {
             var fd = openat(lower, ".", COVE_O_PATH | O_DIRECTORY | O_CLOEXEC)
-            if fd < 0 { return nil }
+            if fd < 0 { return .nothing }
             var absent = false
             var opaqueSeen = false
             for (j, c) in parts.enumerated() {
@@ -403,22 +427,23 @@ struct LowerView {
                 let type = st.st_mode & S_IFMT
                 if j == parts.count - 1 {
                     close(fd)
-                    return type == S_IFLNK
-                        ? "runs through \(parts.joined(separator: "/")), a symlink in lower layer \(i + 1) (top first)"
-                        : nil
+                    if type == S_IFLNK {
+                        return .symlink("runs through \(parts.joined(separator: "/")), a symlink in lower layer \(i + 1) (top first)")
+                    }
+                    return type == S_IFDIR ? .directory(st) : .nothing
                 }
                 // A non-directory (a whiteout too) hides everything below it.
-                if type != S_IFDIR { close(fd); return nil }
+                if type != S_IFDIR { close(fd); return .nothing }
                 let sub = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 close(fd)
-                if sub < 0 { return nil }
+                if sub < 0 { return .nothing }
                 var v: UInt8 = 0
                 if cove_fgetxattr(sub, "user.overlay.opaque", &v, 1) == 1 && v == UInt8(ascii: "y") { opaqueSeen = true }
                 fd = sub
             }
             close(fd)
-            if absent && opaqueSeen { return nil }
+            if absent && opaqueSeen { return .nothing }
         }
-        return nil
+        return .nothing
     }
 }
