@@ -143,7 +143,7 @@ struct LayerWriter {
                 dirTimes.append(([], LayerWriter.atime(e), LayerWriter.mtime(e)))
             }
         case let .opaque(parent):
-            let dfd = try openParent(parent + ["x"], raw: raw)
+            guard let dfd = try openParent(parent + ["x"], raw: raw, forWhiteout: true) else { return }
             defer { close(dfd) }
             let fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if fd < 0 { throw SyscallError("open \(raw)") }
@@ -153,7 +153,7 @@ struct LayerWriter {
                                    hint: "the layer store's filesystem must take user.* xattrs")
             }
         case let .whiteout(parent, name):
-            let dfd = try openParent(parent + [name], raw: raw)
+            guard let dfd = try openParent(parent + [name], raw: raw, forWhiteout: true) else { return }
             defer { close(dfd) }
             var st = stat()
             // An entry of this layer with the same name wins over its whiteout.
@@ -169,7 +169,7 @@ struct LayerWriter {
     private mutating func writeEntry(_ e: OpaquePointer, parts: [String], raw: String, tar: LayerTar) throws {
         let path = parts.joined(separator: "/")
         let name = parts[parts.count - 1]
-        let dfd = try openParent(parts, raw: raw)
+        guard let dfd = try openParent(parts, raw: raw) else { return }
         defer { close(dfd) }
         let type = archive_entry_filetype(e)
         let isDir = archive_entry_hardlink(e) == nil && type == 0o040000
@@ -229,8 +229,11 @@ struct LayerWriter {
     /// Opens the directory that holds `parts` (the last component is the
     /// entry's own name), making missing directories as tar does. Refuses a
     /// parent that is a symlink, in this layer or, where this layer does not
-    /// have it, in the merged lower layers.
-    private mutating func openParent(_ parts: [String], raw: String) throws -> Int32 {
+    /// have it, in the merged lower layers. For a whiteout (or opaque
+    /// marker) under a path that is no directory, in this layer or below,
+    /// there is nothing to delete: nil, and nothing is made (umoci writes
+    /// `d/.wh.sub` after turning the directory d into a file).
+    private mutating func openParent(_ parts: [String], raw: String, forWhiteout: Bool = false) throws -> Int32? {
         var fd = openat(root, ".", COVE_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw SyscallError("open the layer root") }
         for i in 0..<(parts.count - 1) {
@@ -245,7 +248,7 @@ struct LayerWriter {
                 switch LowerView(lowers: lowers).lookup(prefix) {
                 case let .symlink(why): close(fd); throw LayerUnpack.Refused(entry: raw, why: why)
                 case let .directory(st): like = st
-                case .nothing: break
+                case .nothing: if forWhiteout { close(fd); return nil }
                 }
                 if mkdirat(fd, c, 0o755) != 0 && errno != EEXIST {
                     let e = SyscallError("mkdir \(prefix.joined(separator: "/"))"); close(fd); throw e
@@ -270,6 +273,7 @@ struct LayerWriter {
                 if isLink || e == ELOOP {
                     throw LayerUnpack.Refused(entry: raw, why: "runs through the symlink \(prefix) of this layer")
                 }
+                if e == ENOTDIR && forWhiteout { return nil }
                 if e == ENOTDIR {
                     throw LayerUnpack.Refused(entry: raw, why: "runs through \(prefix), which is not a directory")
                 }
