@@ -18,6 +18,9 @@ struct CoveFsUnpackTests {
         ["name": "bin/sg", "data": "g", "mode": 0o2711, "gid": 42],
         ["name": "bin/su-again", "type": "hardlink", "link": "bin/su"],
         ["name": "bin/sh", "type": "symlink", "link": "/bin/busybox"],
+        // cap_net_raw+ep, as VFS_CAP_REVISION_2 (setcap cap_net_raw+ep).
+        ["name": "bin/ping", "data": "p", "mode": 0o755,
+         "xattrs": ["security.capability": "\u{1}\0\0\u{2}\0 \0\0" + String(repeating: "\0", count: 12)]],
         ["name": "tmp/", "type": "dir", "mode": 0o1777],
         ["name": "run/pipe", "type": "fifo", "mode": 0o640],
         ["name": "dev/null", "type": "char", "mode": 0o666],
@@ -33,6 +36,7 @@ struct CoveFsUnpackTests {
     static let expected = """
         big file 644 0:0 \(h([UInt8](repeating: 0, count: 3 << 20))) links=1
         bin dir 755 0:0
+        bin/ping file 755 0:0 \(h("p")) links=1
         bin/sg file 2711 0:42 \(h("g")) links=1
         bin/sh symlink 777 0:0 /bin/busybox
         bin/su file 4755 0:0 \(h("#!/bin/sh\n")) links=2
@@ -61,6 +65,14 @@ struct CoveFsUnpackTests {
         #expect(listing == Self.expected)
         let x = try LayerStore.inNamespace("python3 -c \"import os;print(os.getxattr('\(store.layers)/one/home/u/notes','user.origin').decode())\"")
         #expect(x.stdout == "test\n", "\(x.stderr)")
+        // The file capability survives (set after chown, which clears it).
+        let cap = try LayerStore.inNamespace("python3 -c \"import os;print(os.getxattr('\(store.layers)/one/bin/ping','security.capability').hex())\"")
+        #expect(cap.stdout == "0100000200200000000000000000000000000000\n", "\(cap.stderr)")
+        // Times as the layer gave them, directories' too (set after their content).
+        for p in ["etc", "etc/passwd", "bin/su"] {
+            let date = try FileManager.default.attributesOfItem(atPath: store.layers + "/one/" + p)[.modificationDate] as? Date
+            #expect(date?.timeIntervalSince1970 == 1_600_000_000, "\(p)")
+        }
         #expect(store.layerNames() == ["one"])
     }
 
