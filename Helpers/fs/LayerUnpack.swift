@@ -68,8 +68,13 @@ struct LayerUnpack {
             lowers.append(fd)
         }
         let stream = try HashingStream(blob: options.blob, limit: options.maxSize)
-        let tar = try LayerTar(stream: stream)
+        let tar: LayerTar
+        do { tar = try LayerTar(stream: stream) } catch {
+            throw FsError("layer \(options.diffID) (blob \(options.blob)): not a tar archive, plain or compressed "
+                + "with gzip or zstd: \(error)")
+        }
         var writer = LayerWriter(root: root, lowers: lowers, options: options)
+        defer { writer.closeCache() }
         do {
             try writer.readAll(tar)
         } catch let r as Refused {
@@ -99,6 +104,7 @@ struct LayerWriter {
     private var skippedXattrs: Set<String> = []
     private var unmappedOwners = 0
     private var written: UInt64 = 0
+    private var cachedParent: (parts: [String], fd: Int32)?
 
     init(root: Int32, lowers: [Int32], options: LayerUnpack.Options) {
         self.root = root; self.lowers = lowers; self.options = options
@@ -144,7 +150,6 @@ struct LayerWriter {
             }
         case let .opaque(parent):
             guard let dfd = try openParent(parent + ["x"], raw: raw, forWhiteout: true) else { return }
-            defer { close(dfd) }
             let fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if fd < 0 { throw SyscallError("open \(raw)") }
             defer { close(fd) }
@@ -154,7 +159,6 @@ struct LayerWriter {
             }
         case let .whiteout(parent, name):
             guard let dfd = try openParent(parent + [name], raw: raw, forWhiteout: true) else { return }
-            defer { close(dfd) }
             var st = stat()
             // An entry of this layer with the same name wins over its whiteout.
             if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 { return }
@@ -170,19 +174,12 @@ struct LayerWriter {
         let path = parts.joined(separator: "/")
         let name = parts[parts.count - 1]
         guard let dfd = try openParent(parts, raw: raw) else { return }
-        defer { close(dfd) }
         let type = archive_entry_filetype(e)
-        let isDir = archive_entry_hardlink(e) == nil && type == 0o040000
-        var st = stat()
-        if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
-            if isDir && st.st_mode & S_IFMT == S_IFDIR {
-                // A directory again: its metadata changes, its content stays.
-            } else {
-                try Tree.removeEntry(dfd, name)
-                let prefix = path + "/"
-                files = files.filter { $0 != path && !$0.hasPrefix(prefix) }
-            }
-        }
+        let isHardlink = archive_entry_hardlink(e) != nil
+        // Files and directories are made first and an existing one dealt
+        // with on EEXIST (tar order rarely repeats a name); the rest clear
+        // the way before.
+        if isHardlink || (type != 0o100000 && type != 0o040000) { try clear(dfd, name, path: path) }
         if let link = archive_entry_hardlink(e).map({ String(cString: $0) }) {
             try hardlink(link, at: parts, dfd: dfd, raw: raw)
             files.insert(path)
@@ -190,14 +187,26 @@ struct LayerWriter {
         }
         switch type {
         case 0o040000:
-            if mkdirat(dfd, name, 0o700) != 0 && errno != EEXIST { throw SyscallError("mkdir \(path)") }
+            if mkdirat(dfd, name, 0o700) != 0 {
+                guard errno == EEXIST else { throw SyscallError("mkdir \(path)") }
+                var st = stat()
+                // A directory again: its metadata changes, its content stays.
+                if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_mode & S_IFMT != S_IFDIR {
+                    try clear(dfd, name, path: path)
+                    if mkdirat(dfd, name, 0o700) != 0 { throw SyscallError("mkdir \(path)") }
+                }
+            }
             let fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if fd < 0 { throw SyscallError("open \(path)") }
             defer { close(fd) }
             try applyMetadata(fd: fd, e, raw: path)
             dirTimes.append((parts, LayerWriter.atime(e), LayerWriter.mtime(e)))
         case 0o100000:
-            let fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            var fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd < 0 && errno == EEXIST {
+                try clear(dfd, name, path: path)
+                fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            }
             if fd < 0 { throw SyscallError("create \(path)") }
             defer { close(fd) }
             try copyData(tar, to: fd, path: path, raw: raw, size: archive_entry_size(e))
@@ -234,6 +243,32 @@ struct LayerWriter {
     /// there is nothing to delete: nil, and nothing is made (umoci writes
     /// `d/.wh.sub` after turning the directory d into a file).
     private mutating func openParent(_ parts: [String], raw: String, forWhiteout: Bool = false) throws -> Int32? {
+        // Tar lists a directory's entries together: the last parent is kept
+        // open. Removals happen only in the parent being written, so the
+        // kept fd never names a directory that was replaced.
+        let parent = Array(parts.dropLast())
+        if let c = cachedParent, c.parts == parent { return c.fd }
+        guard let fd = try walkParent(parts, raw: raw, forWhiteout: forWhiteout) else { return nil }
+        closeCache()
+        cachedParent = (parent, fd)
+        return fd
+    }
+
+    mutating func closeCache() {
+        if let c = cachedParent { close(c.fd) }
+        cachedParent = nil
+    }
+
+    /// Removes whatever has `name` in `dfd` (an earlier entry of this layer).
+    private mutating func clear(_ dfd: Int32, _ name: String, path: String) throws {
+        var st = stat()
+        guard fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+        try Tree.removeEntry(dfd, name)
+        let prefix = path + "/"
+        files = files.filter { $0 != path && !$0.hasPrefix(prefix) }
+    }
+
+    private mutating func walkParent(_ parts: [String], raw: String, forWhiteout: Bool) throws -> Int32? {
         var fd = openat(root, ".", COVE_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw SyscallError("open the layer root") }
         for i in 0..<(parts.count - 1) {
@@ -305,6 +340,7 @@ struct LayerWriter {
         var buf: UnsafeRawPointer?
         var len = 0
         var offset: la_int64_t = 0
+        var end: Int64 = 0
         while true {
             let r = archive_read_data_block(tar.handle, &buf, &len, &offset)
             if r == ARCHIVE_EOF { break }
@@ -318,6 +354,7 @@ struct LayerWriter {
             if written > options.maxSize {
                 throw LayerUnpack.Refused(entry: raw, why: "makes the layer expand beyond \(options.maxSize) bytes (--max-size)")
             }
+            end = max(end, Int64(offset) + Int64(len))
             var done = 0
             while done < len {
                 let n = pwrite(fd, buf! + done, len - done, off_t(offset) + off_t(done))
@@ -326,7 +363,7 @@ struct LayerWriter {
             }
         }
         // A sparse file's trailing hole.
-        if size > 0 && ftruncate(fd, off_t(size)) != 0 { throw SyscallError("size \(path)") }
+        if size > end && ftruncate(fd, off_t(size)) != 0 { throw SyscallError("size \(path)") }
     }
 
     /// Owner, then xattrs (security.capability after chown, which clears

@@ -86,6 +86,45 @@ struct CoveFsUnpackTests {
         #expect(store.layerNames().isEmpty)
     }
 
+    @Test func anotherCompressionIsRefusedByName() throws {
+        let store = try LayerStore()
+        let l = try store.layer([["name": "a", "data": "x"]], compression: "xz")
+        let r = try store.unpack(l, into: "xz")
+        #expect(r.status == 125)
+        #expect(r.stderr == "cove-fs: layer \(l.diffID) (blob \(l.blob)): not a tar archive, plain or compressed "
+                + "with gzip or zstd: Unrecognized archive format\n")
+        #expect(store.layerNames().isEmpty)
+    }
+
+    @Test func namesOutsideASCIIArriveUnchanged() throws {
+        let store = try LayerStore()
+        let name = "caf\u{E9}/na\u{EF}ve \u{2615}"
+        let l = try store.layer([["name": name, "data": "x"]], compression: "gzip")
+        let r = try store.unpack(l, into: "utf8")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: store.layers + "/utf8/" + name))
+    }
+
+    @Test func aLaterEntryOfTheSameNameReplacesTheEarlier() throws {
+        let store = try LayerStore()
+        let l = try store.layer([
+            ["name": "x", "data": "1"], ["name": "x", "data": "2"],
+            ["name": "d/", "type": "dir"], ["name": "d/in", "data": "i"], ["name": "d", "data": "now"],
+            ["name": "e", "data": "e"], ["name": "e/", "type": "dir", "mode": 0o711], ["name": "e/f", "data": "f"],
+            ["name": "l", "type": "symlink", "link": "x"], ["name": "l", "type": "hardlink", "link": "x"],
+        ])
+        let r = try store.unpack(l, into: "again")
+        #expect(r.status == 0, "\(r.stderr)")
+        let h = Self.h as (String) -> String
+        #expect(try LayerStore.listing(store.layers + "/again") == """
+            d file 644 0:0 \(h("now")) links=1
+            e dir 711 0:0
+            e/f file 644 0:0 \(h("f")) links=1
+            l file 644 0:0 \(h("2")) links=2
+            x file 644 0:0 \(h("2")) links=2
+            """ + "\n")
+    }
+
     @Test func anExistingTargetIsRefused() throws {
         let store = try LayerStore()
         let l = try store.layer([["name": "a", "data": "x"]])

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a layer tar from a JSON list of entries and prints its diff_id.
 
-usage: make-layer.py OUT SPEC.json [none|gzip|zstd]
+usage: make-layer.py OUT SPEC.json [none|gzip|zstd|xz]
 
 Each entry: {"name": str, "type": "file|dir|symlink|hardlink|fifo|char",
 "data": str, "mode": int, "uid": int, "gid": int, "link": str,
@@ -37,6 +37,9 @@ def main():
     if compression == "gzip":
         import gzip
         blob = gzip.compress(raw)
+    elif compression == "xz":
+        import lzma
+        blob = lzma.compress(raw)
     elif compression == "zstd":
         blob = subprocess.run(["zstd", "-q", "-c"], input=raw, capture_output=True, check=True).stdout
     else:
