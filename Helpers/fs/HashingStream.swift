@@ -5,7 +5,7 @@ import CArchive
 import CoveModel
 
 /// The layer blob, decompressed in one pass: an outer libarchive reader
-/// (every filter, format "raw") yields the uncompressed bytes; they are
+/// (gzip or zstd filter, format "raw") yields the uncompressed bytes; they are
 /// hashed and counted here on their way to the inner tar reader, which
 /// pulls them through archive_read_open's callback.
 final class HashingStream {
@@ -24,7 +24,10 @@ final class HashingStream {
         outer = a
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         self.limit = limit
-        archive_read_support_filter_all(a)
+        // The compressions OCI layers use, read by libarchive's own code:
+        // filter_all would run external programs (lrzip, lzop…) for others.
+        archive_read_support_filter_gzip(a)
+        archive_read_support_filter_zstd(a)
         archive_read_support_format_raw(a)
         // Every property is set from here: a throw still runs deinit.
         let fd = open(blob, O_RDONLY | O_CLOEXEC)
@@ -106,10 +109,9 @@ final class LayerTar {
             let s = Unmanaged<HashingStream>.fromOpaque(context).takeUnretainedValue()
             return la_ssize_t(s.next(out))
         }, nil)
+        // Every property is set: a throw from here runs deinit, which frees.
         if r != ARCHIVE_OK {
-            let why = stream.failure ?? HashingStream.error(a)
-            archive_read_free(a)
-            throw FsError("read the layer as tar: \(why)")
+            throw FsError(stream.failure ?? HashingStream.error(a))
         }
     }
 

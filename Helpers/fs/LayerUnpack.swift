@@ -68,8 +68,13 @@ struct LayerUnpack {
             lowers.append(fd)
         }
         let stream = try HashingStream(blob: options.blob, limit: options.maxSize)
-        let tar = try LayerTar(stream: stream)
+        let tar: LayerTar
+        do { tar = try LayerTar(stream: stream) } catch {
+            throw FsError("layer \(options.diffID) (blob \(options.blob)): not a tar archive, plain or compressed "
+                + "with gzip or zstd: \(error)")
+        }
         var writer = LayerWriter(root: root, lowers: lowers, options: options)
+        defer { writer.closeCache() }
         do {
             try writer.readAll(tar)
         } catch let r as Refused {
@@ -99,6 +104,7 @@ struct LayerWriter {
     private var skippedXattrs: Set<String> = []
     private var unmappedOwners = 0
     private var written: UInt64 = 0
+    private var cachedParent: (parts: [String], fd: Int32)?
 
     init(root: Int32, lowers: [Int32], options: LayerUnpack.Options) {
         self.root = root; self.lowers = lowers; self.options = options
@@ -111,6 +117,10 @@ struct LayerWriter {
             let r = archive_read_next_header(tar.handle, &entry)
             if r == ARCHIVE_EOF { return }
             guard r == ARCHIVE_OK || r == ARCHIVE_WARN, let entry else {
+                if tar.stream.total > tar.stream.limit {
+                    throw LayerUnpack.Refused(entry: "number \(count + 1)",
+                                              why: "makes the layer expand beyond \(options.maxSize) bytes (--max-size)")
+                }
                 throw FsError("layer \(options.diffID): read entry \(count + 1): \(tar.lastError)")
             }
             count += 1
@@ -139,8 +149,7 @@ struct LayerWriter {
                 dirTimes.append(([], LayerWriter.atime(e), LayerWriter.mtime(e)))
             }
         case let .opaque(parent):
-            let dfd = try openParent(parent + ["x"], raw: raw)
-            defer { close(dfd) }
+            guard let dfd = try openParent(parent + ["x"], raw: raw, forWhiteout: true) else { return }
             let fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if fd < 0 { throw SyscallError("open \(raw)") }
             defer { close(fd) }
@@ -149,8 +158,7 @@ struct LayerWriter {
                                    hint: "the layer store's filesystem must take user.* xattrs")
             }
         case let .whiteout(parent, name):
-            let dfd = try openParent(parent + [name], raw: raw)
-            defer { close(dfd) }
+            guard let dfd = try openParent(parent + [name], raw: raw, forWhiteout: true) else { return }
             var st = stat()
             // An entry of this layer with the same name wins over its whiteout.
             if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 { return }
@@ -165,20 +173,13 @@ struct LayerWriter {
     private mutating func writeEntry(_ e: OpaquePointer, parts: [String], raw: String, tar: LayerTar) throws {
         let path = parts.joined(separator: "/")
         let name = parts[parts.count - 1]
-        let dfd = try openParent(parts, raw: raw)
-        defer { close(dfd) }
+        guard let dfd = try openParent(parts, raw: raw) else { return }
         let type = archive_entry_filetype(e)
-        let isDir = archive_entry_hardlink(e) == nil && type == 0o040000
-        var st = stat()
-        if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
-            if isDir && st.st_mode & S_IFMT == S_IFDIR {
-                // A directory again: its metadata changes, its content stays.
-            } else {
-                try Tree.removeEntry(dfd, name)
-                let prefix = path + "/"
-                files = files.filter { $0 != path && !$0.hasPrefix(prefix) }
-            }
-        }
+        let isHardlink = archive_entry_hardlink(e) != nil
+        // Files and directories are made first and an existing one dealt
+        // with on EEXIST (tar order rarely repeats a name); the rest clear
+        // the way before.
+        if isHardlink || (type != 0o100000 && type != 0o040000) { try clear(dfd, name, path: path) }
         if let link = archive_entry_hardlink(e).map({ String(cString: $0) }) {
             try hardlink(link, at: parts, dfd: dfd, raw: raw)
             files.insert(path)
@@ -186,14 +187,26 @@ struct LayerWriter {
         }
         switch type {
         case 0o040000:
-            if mkdirat(dfd, name, 0o700) != 0 && errno != EEXIST { throw SyscallError("mkdir \(path)") }
+            if mkdirat(dfd, name, 0o700) != 0 {
+                guard errno == EEXIST else { throw SyscallError("mkdir \(path)") }
+                var st = stat()
+                // A directory again: its metadata changes, its content stays.
+                if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_mode & S_IFMT != S_IFDIR {
+                    try clear(dfd, name, path: path)
+                    if mkdirat(dfd, name, 0o700) != 0 { throw SyscallError("mkdir \(path)") }
+                }
+            }
             let fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if fd < 0 { throw SyscallError("open \(path)") }
             defer { close(fd) }
             try applyMetadata(fd: fd, e, raw: path)
             dirTimes.append((parts, LayerWriter.atime(e), LayerWriter.mtime(e)))
         case 0o100000:
-            let fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            var fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd < 0 && errno == EEXIST {
+                try clear(dfd, name, path: path)
+                fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            }
             if fd < 0 { throw SyscallError("create \(path)") }
             defer { close(fd) }
             try copyData(tar, to: fd, path: path, raw: raw, size: archive_entry_size(e))
@@ -225,21 +238,64 @@ struct LayerWriter {
     /// Opens the directory that holds `parts` (the last component is the
     /// entry's own name), making missing directories as tar does. Refuses a
     /// parent that is a symlink, in this layer or, where this layer does not
-    /// have it, in the merged lower layers.
-    private func openParent(_ parts: [String], raw: String) throws -> Int32 {
+    /// have it, in the merged lower layers. For a whiteout (or opaque
+    /// marker) under a path that is no directory, in this layer or below,
+    /// there is nothing to delete: nil, and nothing is made (umoci writes
+    /// `d/.wh.sub` after turning the directory d into a file).
+    private mutating func openParent(_ parts: [String], raw: String, forWhiteout: Bool = false) throws -> Int32? {
+        // Tar lists a directory's entries together: the last parent is kept
+        // open. Removals happen only in the parent being written, so the
+        // kept fd never names a directory that was replaced.
+        let parent = Array(parts.dropLast())
+        if let c = cachedParent, c.parts == parent { return c.fd }
+        guard let fd = try walkParent(parts, raw: raw, forWhiteout: forWhiteout) else { return nil }
+        closeCache()
+        cachedParent = (parent, fd)
+        return fd
+    }
+
+    mutating func closeCache() {
+        if let c = cachedParent { close(c.fd) }
+        cachedParent = nil
+    }
+
+    /// Removes whatever has `name` in `dfd` (an earlier entry of this layer).
+    private mutating func clear(_ dfd: Int32, _ name: String, path: String) throws {
+        var st = stat()
+        guard fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+        try Tree.removeEntry(dfd, name)
+        let prefix = path + "/"
+        files = files.filter { $0 != path && !$0.hasPrefix(prefix) }
+    }
+
+    private mutating func walkParent(_ parts: [String], raw: String, forWhiteout: Bool) throws -> Int32? {
         var fd = openat(root, ".", COVE_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw SyscallError("open the layer root") }
         for i in 0..<(parts.count - 1) {
             let c = parts[i]
             var sub = Tree.openBeneath(fd, [c])
             if sub < 0 && errno == ENOENT {
+                // A directory the layer does not list: made as the merged
+                // lower layers have it (so the overlay shows it unchanged),
+                // else 0755 root-owned as tar makes it.
                 let prefix = Array(parts[0...i])
-                if let why = LowerView(lowers: lowers).symlinkAt(prefix) {
-                    close(fd)
-                    throw LayerUnpack.Refused(entry: raw, why: why)
+                var like: stat?
+                switch LowerView(lowers: lowers).lookup(prefix) {
+                case let .symlink(why): close(fd); throw LayerUnpack.Refused(entry: raw, why: why)
+                case let .directory(st): like = st
+                case .nothing: if forWhiteout { close(fd); return nil }
                 }
                 if mkdirat(fd, c, 0o755) != 0 && errno != EEXIST {
                     let e = SyscallError("mkdir \(prefix.joined(separator: "/"))"); close(fd); throw e
+                }
+                if let like {
+                    let d = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if d >= 0 {
+                        _ = fchown(d, like.st_uid, like.st_gid)
+                        _ = fchmod(d, like.st_mode & 0o7777)
+                        close(d)
+                        dirTimes.append((prefix, like.st_atim, like.st_mtim))
+                    }
                 }
                 sub = Tree.openBeneath(fd, [c])
             }
@@ -252,6 +308,7 @@ struct LayerWriter {
                 if isLink || e == ELOOP {
                     throw LayerUnpack.Refused(entry: raw, why: "runs through the symlink \(prefix) of this layer")
                 }
+                if e == ENOTDIR && forWhiteout { return nil }
                 if e == ENOTDIR {
                     throw LayerUnpack.Refused(entry: raw, why: "runs through \(prefix), which is not a directory")
                 }
@@ -283,6 +340,7 @@ struct LayerWriter {
         var buf: UnsafeRawPointer?
         var len = 0
         var offset: la_int64_t = 0
+        var end: Int64 = 0
         while true {
             let r = archive_read_data_block(tar.handle, &buf, &len, &offset)
             if r == ARCHIVE_EOF { break }
@@ -296,6 +354,7 @@ struct LayerWriter {
             if written > options.maxSize {
                 throw LayerUnpack.Refused(entry: raw, why: "makes the layer expand beyond \(options.maxSize) bytes (--max-size)")
             }
+            end = max(end, Int64(offset) + Int64(len))
             var done = 0
             while done < len {
                 let n = pwrite(fd, buf! + done, len - done, off_t(offset) + off_t(done))
@@ -304,7 +363,7 @@ struct LayerWriter {
             }
         }
         // A sparse file's trailing hole.
-        if size > 0 && ftruncate(fd, off_t(size)) != 0 { throw SyscallError("size \(path)") }
+        if size > end && ftruncate(fd, off_t(size)) != 0 { throw SyscallError("size \(path)") }
     }
 
     /// Owner, then xattrs (security.capability after chown, which clears
@@ -385,16 +444,22 @@ struct LayerWriter {
 }
 
 /// The lower layers as the overlay merges them (given top first): what a
-/// path is in the merged view, for the one question unpack asks.
+/// path is in the merged view, for the questions unpack asks.
 struct LowerView {
     let lowers: [Int32]
 
-    /// Why `parts` may not be a parent directory: it is a symlink in the
-    /// merged lower layers. nil when it is a directory there, or nothing.
-    func symlinkAt(_ parts: [String]) -> String? {
+    enum Found {
+        case nothing
+        /// A directory, with its metadata (from the topmost layer that has it).
+        case directory(stat)
+        /// A symlink: no parent may run through it.
+        case symlink(String)
+    }
+
+    func lookup(_ parts: [String]) -> Found {
         for (i, lower) in lowers.enumerated() {
             var fd = openat(lower, ".", COVE_O_PATH | O_DIRECTORY | O_CLOEXEC)
-            if fd < 0 { return nil }
+            if fd < 0 { return .nothing }
             var absent = false
             var opaqueSeen = false
             for (j, c) in parts.enumerated() {
@@ -403,22 +468,23 @@ struct LowerView {
                 let type = st.st_mode & S_IFMT
                 if j == parts.count - 1 {
                     close(fd)
-                    return type == S_IFLNK
-                        ? "runs through \(parts.joined(separator: "/")), a symlink in lower layer \(i + 1) (top first)"
-                        : nil
+                    if type == S_IFLNK {
+                        return .symlink("runs through \(parts.joined(separator: "/")), a symlink in lower layer \(i + 1) (top first)")
+                    }
+                    return type == S_IFDIR ? .directory(st) : .nothing
                 }
                 // A non-directory (a whiteout too) hides everything below it.
-                if type != S_IFDIR { close(fd); return nil }
+                if type != S_IFDIR { close(fd); return .nothing }
                 let sub = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 close(fd)
-                if sub < 0 { return nil }
+                if sub < 0 { return .nothing }
                 var v: UInt8 = 0
                 if cove_fgetxattr(sub, "user.overlay.opaque", &v, 1) == 1 && v == UInt8(ascii: "y") { opaqueSeen = true }
                 fd = sub
             }
             close(fd)
-            if absent && opaqueSeen { return nil }
+            if absent && opaqueSeen { return .nothing }
         }
-        return nil
+        return .nothing
     }
 }

@@ -45,6 +45,9 @@ func warnIfSingleID() {
 }
 
 func main() -> Int32 {
+    // libarchive converts entry names through the locale's charset: UTF-8
+    // names (pax "path") come through unchanged under C.UTF-8.
+    _ = setlocale(LC_ALL, "C.UTF-8")
     let argv = Array(CommandLine.arguments.dropFirst())
     do {
         let args = try FsArguments(argv)
