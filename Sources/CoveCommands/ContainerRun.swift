@@ -37,6 +37,10 @@ struct RunFlags: ParsableArguments {
     @Option(name: .long, help: "CPU limit.") var cpus: String?
     @Option(name: .customLong("pids-limit"), help: "Limit on processes.") var pidsLimit: Int?
     @Option(name: .long, help: "Where images are stored.") var root: String?
+    @Option(name: .long, help: ArgumentHelp("Platform to pull (default: this machine).", valueName: "os/arch[/variant]"))
+    var platform: String?
+    @Option(name: .customLong("tls-verify"), help: "Require HTTPS with a verified certificate when pulling.")
+    var tlsVerify = true
 
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
@@ -62,20 +66,37 @@ struct RunFlags: ParsableArguments {
     /// policy says so.
     func createContainer(_ engine: ContainerEngine) throws -> ContainerRecord {
         let o = try options()
-        let image = try ImageResolver.resolve(o.image, policy: o.pull, store: try engine.imageStore)
+        let image = try ImageResolver.resolve(o.image, policy: o.pull, store: try engine.imageStore, platform: platform,
+                                              tlsVerify: tlsVerify)
         return try engine.create(o, image: image)
     }
 }
 
 /// Finds an image locally, pulling it when it is missing (or always).
 enum ImageResolver {
-    static func resolve(_ name: String, policy: String, store: ContentStore) throws -> ImageRecord {
+    static func resolve(_ name: String, policy: String, store: ContentStore, platform: String? = nil,
+                        tlsVerify: Bool = true) throws -> ImageRecord {
         let index = ImageIndex(store: store)
         if policy != "always", let r = try index.find(name) { return r }
         if policy == "never" {
             throw EngineError("image \(name) is not in the local store and --pull=never: pull or load it first")
         }
-        throw EngineError("image \(name) not found in the local store: load it with `cove load -i FILE` or pull it with `cove pull \(name)`")
+        // Not here: a short name that is a local image's ID prefix or a
+        // malformed reference is not worth a registry round trip.
+        guard (try? ImageReference(parsing: name)) != nil else {
+            throw EngineError("image \(name) not found in the local store, and it is no reference to pull")
+        }
+        let display = PullProgress(mode: PullProgress.isTerminal ? .terminal : .plain)
+        let plat = try platform.map { try Platform(parsing: $0) } ?? .host
+        let puller = Puller(store: store, platform: plat, tlsVerify: tlsVerify)
+        do {
+            let result = try runBlocking { try await puller.pull(name) { display.handle($0) } }
+            display.finish()
+            return result.record
+        } catch {
+            display.finish()
+            throw error
+        }
     }
 }
 

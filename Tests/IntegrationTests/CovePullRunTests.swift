@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// The whole path: an image built here (busybox plus layers with a
+/// whiteout, an opaque directory, links, gzip/zstd/plain) pushed to a real
+/// registry on loopback; `cove run` pulls it, cove-fs unpacks it, the
+/// kernel overlay stacks it and the container sees the merged tree.
+@Suite(.serialized, .enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote),
+       .enabled(if: TestRegistry.available, "needs docker-registry, skopeo and python3 (scripts/prepare-host.sh)"))
+struct CovePullRunTests {
+    @Test func runPullsUnpacksAndRunsAMultiLayerImage() throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let rootfs = try Harness.temporaryDirectory("pullrun-rootfs")
+        defer { try? FileManager.default.removeItem(atPath: rootfs) }
+        try Harness.makeRootfs(at: rootfs)
+        var description = PullTests.multiLayer
+        var layers = description["layers"] as? [[String: Any]] ?? []
+        layers.insert(["compression": "gzip", "directory": rootfs], at: 0)
+        description["layers"] = layers
+        description["config"] = ["Env": ["PATH=/bin"], "Cmd": ["cat", "/srv/data"], "WorkingDir": "/srv"]
+        let pushed = try PullTests.push(description, to: registry, name: "cove/runme")
+        let scratch = try PullTests.Scratch()
+        let root = ["--root", scratch.root, "--runroot", scratch.dir + "/run"]
+
+        let never = try scratch.cove(root + ["run", "--rm", "--pull=never", "--network", "none", pushed.ref])
+        #expect(never.status == 125 && never.stderr.contains("--pull=never"), "\(never.stderr)")
+
+        // The image's own cmd and workdir, pulled on first use.
+        let first = try scratch.cove(root + ["run", "--rm", "--network", "none", pushed.ref])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout == "plain tar layer\n")
+        #expect(first.stderr.contains("Writing manifest"), "\(first.stderr)")
+
+        // The merged tree: the whiteout hides /etc/motd, the opaque dir
+        // hides old content, links survive; the image's busybox runs it all.
+        let script = """
+            test ! -e /etc/motd && echo motd-gone; ls /var/cache; cat /etc/motd.hard; \
+            readlink /etc/motd.link; /bin/tool; pwd
+            """
+        let merged = try scratch.cove(root + ["run", "--rm", "--network", "none", pushed.ref, "sh", "-c", script])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(merged.stdout == "motd-gone\nnew\nhello from layer one\nmotd\ntool\n/srv\n")
+        // Second run: nothing pulled again.
+        #expect(!merged.stderr.contains("Writing manifest"))
+        let layerDirs = try FileManager.default.contentsOfDirectory(atPath: scratch.root + "/layers").filter { !$0.hasPrefix(".") }
+        #expect(layerDirs.count == 4)
+        // rmi refuses nothing here: no container uses the image any more.
+        let rmi = try scratch.cove(root + ["rmi", pushed.ref])
+        #expect(rmi.status == 0, "\(rmi.stderr)")
+        _ = try? scratch.cove(["--root", scratch.root, "image", "prune", "-a", "-f"])
+    }
+}
