@@ -334,4 +334,27 @@ struct NetSpliceTests {
             #expect(gone, "the connector \(k) outlived a killed cove-net")
         }
     }
+
+    /// Nothing listens inside: the splice path's connect is refused there,
+    /// and the host client sees a reset, not a connection that hangs.
+    @Test func aRefusedConnectionInsideIsAResetOutside() throws {
+        let port = try NetTests.freeLoopbackPort()
+        let n = try Networked("s10", netArgs: ["--publish", "127.0.0.1:\(port):8081"])
+        do { try n.waitForTap() } catch { n.abandon(); throw error }
+        defer { n.abandon() }
+        let client = """
+            import socket, sys
+            c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+            try:
+                d = c.recv(10)
+                print("eof" if not d else "data")
+            except ConnectionResetError:
+                print("reset")
+            except socket.timeout:
+                print("hang")
+            """
+        let r = try Harness.run("/usr/bin/python3", ["-c", client, String(port)], timeout: 30)
+        #expect(r.stdout == "reset\n", "\(r.stdout) \(r.stderr); cove-net: \(n.netErr)")
+        #expect(try n.stop() == 0, "\(n.netErr)")
+    }
 }
