@@ -42,7 +42,8 @@ func main() -> Int32 {
         let stack = try SlirpStack(tapFD: tap, exitFD: exitFD, mtu: args.mtu,
                                    allowHostLoopback: args.allowHostLoopback, ipv6: args.enableIPv6)
         guard let slirp = stack.slirp else { throw SyscallError("start libslirp", errno: EINVAL) }
-        let forwards = HostForwards(slirp: slirp, connector: connector, slirpIPv6: args.enableIPv6)
+        let forwards = HostForwards(slirp: slirp, connector: connector, slirpIPv6: args.enableIPv6,
+                                    openFiles: raiseOpenFileLimit())
         stack.forwards = forwards
         defer { forwards.closeAll() }
         for f in args.publish { _ = try forwards.addForward(f) }
@@ -71,6 +72,19 @@ func main() -> Int32 {
         NetLog.error("\(error)")
         return 1
     }
+}
+
+/// Raises the soft limit on open files to the hard one, as pasta does:
+/// every relayed connection costs six fds. Returns the limit in force.
+func raiseOpenFileLimit() -> Int {
+    var r = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0 else { return 1024 }
+    if r.rlim_cur < r.rlim_max {
+        var raised = r
+        raised.rlim_cur = r.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { r = raised }
+    }
+    return Int(clamping: min(r.rlim_cur, 1 << 30))
 }
 
 exit(main())
