@@ -28,9 +28,9 @@ func main() -> Int32 {
     signal(SIGPIPE, SIG_IGN)
     do {
         // The pidfd first: opened before setup, it catches an exit during it.
-        // Without --pid nothing ends the loop but a signal: the tap fd holds
-        // a reference on the network namespace (the tun socket's), so the
-        // namespace, and the tap, outlive the container's last process.
+        // Without --pid the tap fd (the tun socket's reference) and the
+        // connector keep the network namespace alive, so its end cannot be
+        // seen: NamespaceWatch looks for its last process instead.
         let exitFD = try args.pid.map { try Processes.openPidFD($0) }
         let (tap, connector) = try TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu,
                                                     ipv6: args.enableIPv6,
@@ -42,6 +42,7 @@ func main() -> Int32 {
         let stack = try SlirpStack(tapFD: tap, exitFD: exitFD, mtu: args.mtu,
                                    allowHostLoopback: args.allowHostLoopback, ipv6: args.enableIPv6)
         guard let slirp = stack.slirp else { throw SyscallError("start libslirp", errno: EINVAL) }
+        if args.pid == nil { stack.namespaceWatch = NamespaceWatch(netns: args.netns, ignoring: connector.pid) }
         let forwards = HostForwards(slirp: slirp, connector: connector, slirpIPv6: args.enableIPv6,
                                     openFiles: raiseOpenFileLimit())
         stack.forwards = forwards
@@ -63,6 +64,9 @@ func main() -> Int32 {
         }
         switch try stack.run() {
         case .processExited:
+            return 0
+        case .namespaceEmpty:
+            NetLog.info("no process left in \(args.netns): stopping")
             return 0
         case let .tapGone(e):
             NetLog.info("tap device gone (\(SyscallError("", errno: e).reason)): stopping")

@@ -357,4 +357,41 @@ struct NetSpliceTests {
         #expect(r.stdout == "reset\n", "\(r.stdout) \(r.stderr); cove-net: \(n.netErr)")
         #expect(try n.stop() == 0, "\(n.netErr)")
     }
+
+    /// Without --pid: cove-net ends once no process of the container is
+    /// left in its network namespace (looked for once a second).
+    @Test func withoutPidCoveNetEndsWhenTheNamespaceEmpties() throws {
+        let bundle = try Bundle("netnopid")
+        bundle.setArgs(["sleep", "60"])
+        let r = try bundle.runtime(["run", "--detach", "--bundle", bundle.dir, "s11"])
+        try #require(r.status == 0, "\(r.stderr)")
+        let pid = try #require(try bundle.state("s11")?["pid"] as? Int)
+        let net = try Harness.spawn(Harness.binary("cove-net"),
+                                    ["--netns", "/proc/\(pid)/ns/net", "--userns", "/proc/\(pid)/ns/user"],
+                                    stderr: bundle.dir + "/net.err")
+        let err = { (try? String(contentsOfFile: bundle.dir + "/net.err", encoding: .utf8)) ?? "" }
+        // Running while the container runs (its tap is made, it stays).
+        var up = false
+        for _ in 0..<200 where !up {
+            up = try bundle.runtime(["exec", "s11", "sh", "-c", "ip -4 addr show tap0"]).stdout.contains("10.0.2.100")
+            if !up { usleep(50_000) }
+        }
+        #expect(up, "tap0 never came: \(err())")
+        // Past a check or two: the container's process is seen, so it stays.
+        usleep(2_500_000)
+        var status: Int32 = 0
+        #expect(waitpid(net, &status, WNOHANG) == 0, "cove-net ended early: \(err())")
+        let kids = NetSpliceTests.children(of: net)
+        _ = try bundle.runtime(["delete", "--force", "s11"])
+        #expect(try Harness.finish(net, timeout: 15, command: "cove-net without --pid after delete") == 0, "\(err())")
+        #expect(err().contains("no process left"), "\(err())")
+        for k in kids {
+            var gone = false
+            for _ in 0..<100 {
+                if kill(k, 0) != 0 && errno == ESRCH { gone = true; break }
+                usleep(20_000)
+            }
+            #expect(gone, "the connector \(k) outlived cove-net")
+        }
+    }
 }
