@@ -349,8 +349,9 @@ struct NetSpliceTests {
         defer { n.abandon() }
         let client = """
             import socket, sys
-            c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
             try:
+                # The reset may come before connect() has returned.
+                c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
                 d = c.recv(10)
                 print("eof" if not d else "data")
             except ConnectionResetError:
