@@ -12,6 +12,8 @@ p = argparse.ArgumentParser()
 p.add_argument("--cove-net", required=True)
 p.add_argument("--runs", type=int, default=3)
 p.add_argument("--seconds", type=int, default=5)
+p.add_argument("--rows", default="", help="comma-separated row keys (c2h,h2c,fwd,fwdR); all by default")
+p.add_argument("--tools", default="", help="comma-separated tools; all by default")
 a = p.parse_args()
 
 MTU = 65520
@@ -22,6 +24,10 @@ ROWS = [("c2h", "container->host (10.0.2.2)"),
         ("h2c", "host->container (-R)"),
         ("fwd", "host->container (port fwd)"),
         ("fwdR", "container->host (port fwd -R)")]
+if a.rows:
+    ROWS = [r for r in ROWS if r[0] in a.rows.split(",")]
+if a.tools:
+    TOOLS = [t for t in TOOLS if t in a.tools.split(",")]
 
 work = tempfile.mkdtemp(prefix="cove-bench-net-")
 procs = []                  # every Popen started here, killed in cleanup()

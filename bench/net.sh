@@ -10,9 +10,11 @@ RUNS=${RUNS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 
 if [ "$(id -u)" = 0 ]; then
-    . scripts/as-test-user.sh cove-test RUNS="$RUNS" SECONDS_PER_RUN="$SECONDS_PER_RUN"
+    . scripts/as-test-user.sh cove-test RUNS="$RUNS" SECONDS_PER_RUN="$SECONDS_PER_RUN" \
+        BENCH_ROWS="${BENCH_ROWS:-}" BENCH_TOOLS="${BENCH_TOOLS:-}"
 fi
 
 swift build -c release --static-swift-stdlib --product cove-net >/dev/null
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
-exec python3 bench/net.py --cove-net "$bin/cove-net" --runs "$RUNS" --seconds "$SECONDS_PER_RUN"
+exec python3 bench/net.py --cove-net "$bin/cove-net" --runs "$RUNS" --seconds "$SECONDS_PER_RUN" \
+    --rows "${BENCH_ROWS:-}" --tools "${BENCH_TOOLS:-}"

@@ -18,15 +18,14 @@ final class DNSForwarder {
     static let retryMs: Int64 = 1_500
 
     final class Query {
-        let header: [UInt8]         // the query's Ethernet, IPv4 and UDP headers
-        let payload: [UInt8]
+        let frame: DNSFrames.Query
+        var payload: [UInt8] { frame.payload }
         var fd: Int32 = -1
         var upstream = 0
         let deadline: Int64
         var retryAt: Int64
-        init(header: [UInt8], payload: [UInt8], now: Int64) {
-            self.header = header
-            self.payload = payload
+        init(_ frame: DNSFrames.Query, now: Int64) {
+            self.frame = frame
             deadline = now + DNSForwarder.lifetimeMs
             retryAt = now + DNSForwarder.retryMs
         }
@@ -44,52 +43,26 @@ final class DNSForwarder {
         self.tapFD = tapFD
     }
 
-    /// The host's resolvers: /etc/resolv.conf's; when it lists only local
-    /// stubs (127.0.0.53 of systemd-resolved), the upstream servers that
-    /// /run/systemd/resolve/resolv.conf names, else the stubs themselves.
-    static func hostUpstreams(resolvConf: String = "/etc/resolv.conf",
-                              systemd: String = "/run/systemd/resolve/resolv.conf") -> [SocketAddress] {
-        let listed = nameservers(in: (try? Files.readText(resolvConf)) ?? "")
-        if !listed.isEmpty, listed.allSatisfy({ $0.ip.isLoopback }) {
-            let real = nameservers(in: (try? Files.readText(systemd)) ?? "").filter { !$0.ip.isLoopback }
-            if !real.isEmpty { return real }
-        }
-        return listed
-    }
-
-    static func nameservers(in text: String) -> [SocketAddress] {
-        var out: [SocketAddress] = []
-        for line in text.split(separator: "\n") {
-            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            // A scoped IPv6 address (fe80::1%eth0) has no use from here.
-            guard f.count >= 2, f[0] == "nameserver", !f[1].contains("%"), let ip = IPAddress(String(f[1])) else { continue }
-            out.append(SocketAddress(ip, 53))
-        }
-        return out
+    /// The host's resolvers (see Resolvers.choose).
+    static func hostUpstreams() -> [SocketAddress] {
+        Resolvers.choose(resolvConf: (try? Files.readText("/etc/resolv.conf")) ?? "",
+                         systemdResolvConf: (try? Files.readText("/run/systemd/resolve/resolv.conf")) ?? "")
     }
 
     /// Takes the frame if it is a UDP query to 10.0.2.3:53; false leaves it
     /// to libslirp.
     func intercept(_ frame: UnsafeRawBufferPointer) -> Bool {
-        guard !upstreams.isEmpty, frame.count >= 14 + 20 + 8 + 12,
-              frame[12] == 0x08, frame[13] == 0x00,                // IPv4, untagged
-              frame[14] >> 4 == 4, frame[14 + 9] == 17 else { return false }
-        let ihl = Int(frame[14] & 0x0f) * 4
-        guard ihl >= 20, frame.count >= 14 + ihl + 8 else { return false }
-        // Fragments are libslirp's to reassemble.
-        let fragment = (UInt16(frame[14 + 6]) << 8 | UInt16(frame[14 + 7])) & 0x3fff
-        guard fragment == 0 else { return false }
-        let dst = IPv4Address(frame[30], frame[31], frame[32], frame[33])
-        let udp = 14 + ihl
-        guard dst == DNSForwarder.resolver, frame[udp + 2] == 0, frame[udp + 3] == 53 else { return false }
-        let udpLength = Int(frame[udp + 4]) << 8 | Int(frame[udp + 5])
-        guard udpLength >= 8 + 12, udp + udpLength <= frame.count else { return true }   // malformed: dropped
-        let now = SlirpTimers.nowMilliseconds()
-        if pending.count >= DNSForwarder.maxPending, let oldest = pending.first { drop(oldest) }
-        let q = Query(header: Array(frame[0..<14]) + Array(frame[14..<34]) + Array(frame[udp..<udp + 8]),
-                      payload: Array(frame[(udp + 8)..<(udp + udpLength)]), now: now)
-        if send(q) { pending.append(q) }
-        return true
+        guard !upstreams.isEmpty else { return false }
+        switch DNSFrames.classify(frame, resolver: DNSForwarder.resolver) {
+        case .notForUs: return false
+        case .malformed: return true
+        case let .query(found):
+            let now = SlirpTimers.nowMilliseconds()
+            if pending.count >= DNSForwarder.maxPending, let oldest = pending.first { drop(oldest) }
+            let q = Query(found, now: now)
+            if send(q) { pending.append(q) }
+            return true
+        }
     }
 
     /// Sends the query to its current upstream from a new socket.
@@ -144,46 +117,12 @@ final class DNSForwarder {
         }
     }
 
-    /// The answer as a frame from 10.0.2.3:53 back to the asker.
+    /// The answer back to the asker, on the tap.
     private func reply(_ q: Query, _ answer: [UInt8]) {
-        let h = q.header
-        var f = [UInt8]()
-        f.reserveCapacity(14 + 20 + 8 + answer.count)
-        f += h[6..<12] + h[0..<6] + [0x08, 0x00]                      // to the asker's MAC, from the one it used
-        let total = 20 + 8 + answer.count
         ipID &+= 1
-        var ip: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), UInt8(ipID >> 8), UInt8(ipID & 0xff),
-                           0x40, 0, 64, 17, 0, 0]
-        ip += h[30..<34]                                              // source: the address asked (10.0.2.3)
-        ip += h[26..<30]                                              // destination: the asker
-        let ipSum = DNSForwarder.checksum(ip, initial: 0)
-        ip[10] = UInt8(ipSum >> 8)
-        ip[11] = UInt8(ipSum & 0xff)
-        let udpLength = 8 + answer.count
-        var udp: [UInt8] = [h[36], h[37], h[34], h[35], UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
-        // The pseudo-header: addresses, protocol, UDP length.
-        var pseudo: UInt32 = 17 + UInt32(udpLength)
-        for i in stride(from: 12, to: 20, by: 2) { pseudo += UInt32(ip[i]) << 8 | UInt32(ip[i + 1]) }
-        var sum = DNSForwarder.checksum(udp + answer, initial: pseudo)
-        if sum == 0 { sum = 0xffff }
-        udp[6] = UInt8(sum >> 8)
-        udp[7] = UInt8(sum & 0xff)
-        f += ip + udp + answer
+        let f = DNSFrames.reply(to: q.frame, answer: answer, ipID: ipID)
         // A full tap queue drops the answer, as a wire would: the resolver asks again.
         _ = f.withUnsafeBytes { Glibc.write(tapFD, $0.baseAddress, $0.count) }
-    }
-
-    /// The Internet checksum (RFC 1071) of bytes, with a partial sum to start.
-    static func checksum(_ bytes: [UInt8], initial: UInt32) -> UInt16 {
-        var s = UInt64(initial)
-        var i = 0
-        while i + 1 < bytes.count {
-            s += UInt64(bytes[i]) << 8 | UInt64(bytes[i + 1])
-            i += 2
-        }
-        if i < bytes.count { s += UInt64(bytes[i]) << 8 }
-        while s >> 16 != 0 { s = (s & 0xffff) + (s >> 16) }
-        return ~UInt16(s)
     }
 
     func closeAll() {

@@ -49,7 +49,14 @@ final class HostForwards: ForwardTable {
 
     static let flowIdleMs: Int64 = 120_000
     static let maxFlows = 512
-    static let maxRelays = 4096
+
+    /// Relays at once: each holds six fds (two sockets, two pipes). The
+    /// rest of the fd limit is kept for listeners, UDP flows, DNS queries
+    /// and libslirp, so that accept never meets EMFILE (a listener that
+    /// cannot accept would stay readable and spin the loop).
+    static func relayLimit(openFiles: Int) -> Int { max(16, (openFiles - 1024) / 6) }
+
+    private let maxRelays: Int
 
     private let slirp: OpaquePointer
     private let connector: Connector
@@ -65,7 +72,8 @@ final class HostForwards: ForwardTable {
     private var polledRelays: [SpliceRelay] = []
     private var polledFlows: [Flow] = []
 
-    init(slirp: OpaquePointer, connector: Connector, slirpIPv6: Bool) {
+    init(slirp: OpaquePointer, connector: Connector, slirpIPv6: Bool, openFiles: Int) {
+        maxRelays = HostForwards.relayLimit(openFiles: openFiles)
         self.slirp = slirp
         self.connector = connector
         self.slirpIPv6 = slirpIPv6
@@ -225,7 +233,7 @@ final class HostForwards: ForwardTable {
                 return
             }
             guard let (client, peer) = got else { return }
-            if relays.count >= HostForwards.maxRelays {
+            if relays.count >= maxRelays {
                 InetSockets.closeWithReset(client)
                 continue
             }

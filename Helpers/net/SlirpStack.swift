@@ -16,6 +16,7 @@ final class SlirpStack {
     var api: ForwardAPI?
     var forwards: HostForwards?
     var dns: DNSForwarder?
+    var namespaceWatch: NamespaceWatch?
     private(set) var slirp: OpaquePointer?
     // libslirp keeps the pointer to its callbacks, not a copy.
     private let callbacks = UnsafeMutablePointer<SlirpCb>.allocate(capacity: 1)
@@ -119,6 +120,7 @@ final class SlirpStack {
     /// Why the loop ended.
     enum Ending: Equatable {
         case processExited
+        case namespaceEmpty
         case tapGone(Int32)
     }
 
@@ -138,7 +140,7 @@ final class SlirpStack {
             var timeout = timers.millisecondsToNearest() ?? UInt32.max
             let now = SlirpTimers.nowMilliseconds()
             for wait in [api?.millisecondsToDeadline(now: now), forwards?.millisecondsToDeadline(now: now),
-                         dns?.millisecondsToDeadline(now: now)] {
+                         dns?.millisecondsToDeadline(now: now), namespaceWatch?.millisecondsToDeadline(now: now)] {
                 if let wait { timeout = min(timeout, UInt32(clamping: wait)) }
             }
             slirp_pollfds_fill(slirp, &timeout, { fd, events, opaque in
@@ -150,6 +152,7 @@ final class SlirpStack {
             let failed: Int32 = n < 0 ? 1 : 0
 
             if let exitFD, pollFDs[1].fd == exitFD, pollFDs[1].revents != 0 { return .processExited }
+            if let namespaceWatch, namespaceWatch.isEmpty(now: SlirpTimers.nowMilliseconds()) { return .namespaceEmpty }
             if pollFDs[0].revents & Int16(POLLIN) != 0 {
                 if let e = readFromTap() { return .tapGone(e) }
             } else if pollFDs[0].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {

@@ -29,9 +29,9 @@ func main() -> Int32 {
     do {
         if args.ociHook { try OCIHook.detach(&args) }
         // The pidfd first: opened before setup, it catches an exit during it.
-        // Without --pid nothing ends the loop but a signal: the tap fd holds
-        // a reference on the network namespace (the tun socket's), so the
-        // namespace, and the tap, outlive the container's last process.
+        // Without --pid the tap fd (the tun socket's reference) and the
+        // connector keep the network namespace alive, so its end cannot be
+        // seen: NamespaceWatch looks for its last process instead.
         let exitFD = try args.pid.map { try Processes.openPidFD($0) }
         let (tap, connector) = try TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu,
                                                     ipv6: args.enableIPv6,
@@ -43,7 +43,9 @@ func main() -> Int32 {
         let stack = try SlirpStack(tapFD: tap, exitFD: exitFD, mtu: args.mtu,
                                    allowHostLoopback: args.allowHostLoopback, ipv6: args.enableIPv6)
         guard let slirp = stack.slirp else { throw SyscallError("start libslirp", errno: EINVAL) }
-        let forwards = HostForwards(slirp: slirp, connector: connector, slirpIPv6: args.enableIPv6)
+        if args.pid == nil { stack.namespaceWatch = NamespaceWatch(netns: args.netns, ignoring: connector.pid) }
+        let forwards = HostForwards(slirp: slirp, connector: connector, slirpIPv6: args.enableIPv6,
+                                    openFiles: raiseOpenFileLimit())
         stack.forwards = forwards
         defer { forwards.closeAll() }
         for f in args.publish { _ = try forwards.addForward(f) }
@@ -65,6 +67,9 @@ func main() -> Int32 {
         switch try stack.run() {
         case .processExited:
             return 0
+        case .namespaceEmpty:
+            NetLog.info("no process left in \(args.netns): stopping")
+            return 0
         case let .tapGone(e):
             NetLog.info("tap device gone (\(SyscallError("", errno: e).reason)): stopping")
             return 0
@@ -73,6 +78,19 @@ func main() -> Int32 {
         NetLog.error("\(error)")
         return 1
     }
+}
+
+/// Raises the soft limit on open files to the hard one, as pasta does:
+/// every relayed connection costs six fds. Returns the limit in force.
+func raiseOpenFileLimit() -> Int {
+    var r = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0 else { return 1024 }
+    if r.rlim_cur < r.rlim_max {
+        var raised = r
+        raised.rlim_cur = r.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { r = raised }
+    }
+    return Int(clamping: min(r.rlim_cur, 1 << 30))
 }
 
 exit(main())

@@ -285,3 +285,111 @@ extension NetInterface {
         try check("write \(value) to \(path)", cove_write_sysctl(path, value))
     }
 }
+
+/// The host's resolvers, from resolv.conf texts.
+public enum Resolvers {
+    /// The nameserver lines of a resolv.conf, port 53. A scoped IPv6
+    /// address (fe80::1%eth0) has no use from another host's namespace.
+    public static func nameservers(in text: String) -> [SocketAddress] {
+        var out: [SocketAddress] = []
+        for line in text.split(separator: "\n") {
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard f.count >= 2, f[0] == "nameserver", !f[1].contains("%"), let ip = IPAddress(String(f[1])) else { continue }
+            out.append(SocketAddress(ip, 53))
+        }
+        return out
+    }
+
+    /// /etc/resolv.conf's servers; when it lists only local stubs
+    /// (systemd-resolved's 127.0.0.53), the upstream servers of
+    /// /run/systemd/resolve/resolv.conf if it names any, else the stubs.
+    public static func choose(resolvConf: String, systemdResolvConf: String) -> [SocketAddress] {
+        let listed = nameservers(in: resolvConf)
+        if !listed.isEmpty, listed.allSatisfy({ $0.ip.isLoopback }) {
+            let real = nameservers(in: systemdResolvConf).filter { !$0.ip.isLoopback }
+            if !real.isEmpty { return real }
+        }
+        return listed
+    }
+}
+
+/// The frames of the DNS forwarder: a UDP query to the resolver taken from
+/// an Ethernet frame, and the answer built back.
+public enum DNSFrames {
+    /// A query's Ethernet, IPv4 (first 20 bytes) and UDP headers, and its payload.
+    public struct Query: Equatable, Sendable {
+        public let header: [UInt8]
+        public let payload: [UInt8]
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case notForUs       // leave it to libslirp
+        case malformed      // for us, but dropped
+        case query(Query)
+    }
+
+    /// Whether the frame is an unfragmented UDP/IPv4 datagram to
+    /// resolver:53 (untagged Ethernet).
+    public static func classify(_ frame: UnsafeRawBufferPointer, resolver: IPv4Address) -> Verdict {
+        guard frame.count >= 14 + 20 + 8, frame[12] == 0x08, frame[13] == 0x00,
+              frame[14] >> 4 == 4, frame[14 + 9] == 17 else { return .notForUs }
+        let ihl = Int(frame[14] & 0x0f) * 4
+        guard ihl >= 20, frame.count >= 14 + ihl + 8 else { return .notForUs }
+        // Fragments are libslirp's to reassemble.
+        let fragment = (UInt16(frame[14 + 6]) << 8 | UInt16(frame[14 + 7])) & 0x3fff
+        guard fragment == 0 else { return .notForUs }
+        let udp = 14 + ihl
+        guard IPv4Address(frame[30], frame[31], frame[32], frame[33]) == resolver,
+              frame[udp + 2] == 0, frame[udp + 3] == 53 else { return .notForUs }
+        let length = Int(frame[udp + 4]) << 8 | Int(frame[udp + 5])
+        // Shorter than a DNS header, or longer than the frame.
+        guard length >= 8 + 12, udp + length <= frame.count else { return .malformed }
+        return .query(Query(header: Array(frame[0..<34]) + Array(frame[udp..<udp + 8]),
+                            payload: Array(frame[(udp + 8)..<(udp + length)])))
+    }
+
+    /// The answer as a frame from the address asked, port 53, back to the
+    /// asker, with IPv4 and UDP checksums.
+    public static func reply(to q: Query, answer: [UInt8], ipID: UInt16) -> [UInt8] {
+        let h = q.header
+        var f = [UInt8]()
+        f.reserveCapacity(14 + 20 + 8 + answer.count)
+        f += h[6..<12] + h[0..<6] + [0x08, 0x00]      // to the asker's MAC, from the one it used
+        let total = 20 + 8 + answer.count
+        var ip: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), UInt8(ipID >> 8), UInt8(ipID & 0xff),
+                           0x40, 0, 64, 17, 0, 0]
+        ip += h[30..<34]                              // source: the address asked
+        ip += h[26..<30]                              // destination: the asker
+        let ipSum = checksum(ip)
+        ip[10] = UInt8(ipSum >> 8)
+        ip[11] = UInt8(ipSum & 0xff)
+        let udpLength = 8 + answer.count
+        var udp: [UInt8] = [h[36], h[37], h[34], h[35], UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
+        var sum = checksum(udp + answer, initial: pseudoHeaderSum(ip, udpLength: udpLength))
+        if sum == 0 { sum = 0xffff }                  // 0 would mean "no checksum"
+        udp[6] = UInt8(sum >> 8)
+        udp[7] = UInt8(sum & 0xff)
+        return f + ip + udp + answer
+    }
+
+    /// The UDP pseudo-header's sum: both addresses of an IPv4 header, the
+    /// protocol and the UDP length.
+    public static func pseudoHeaderSum(_ ip: [UInt8], udpLength: Int) -> UInt32 {
+        var s: UInt32 = 17 + UInt32(udpLength)
+        for i in stride(from: 12, to: 20, by: 2) { s += UInt32(ip[i]) << 8 | UInt32(ip[i + 1]) }
+        return s
+    }
+
+    /// The Internet checksum (RFC 1071), with a partial sum to start from.
+    public static func checksum(_ bytes: [UInt8], initial: UInt32 = 0) -> UInt16 {
+        var s = UInt64(initial)
+        var i = 0
+        while i + 1 < bytes.count {
+            s += UInt64(bytes[i]) << 8 | UInt64(bytes[i + 1])
+            i += 2
+        }
+        if i < bytes.count { s += UInt64(bytes[i]) << 8 }
+        while s >> 16 != 0 { s = (s & 0xffff) + (s >> 16) }
+        return ~UInt16(s)
+    }
+}

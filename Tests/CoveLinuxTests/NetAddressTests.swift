@@ -51,3 +51,89 @@ struct IPAddressTests {
         #expect(IPAddress(IPv4Address(10, 0, 2, 3)).bytes == [10, 0, 2, 3])
     }
 }
+
+struct ResolverChoiceTests {
+    @Test func realServersAreTakenAsTheyAre() {
+        let r = Resolvers.choose(resolvConf: "# generated\nsearch example\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n",
+                                 systemdResolvConf: "nameserver 198.51.100.1\n")
+        #expect(r.map(\.description) == ["192.0.2.53:53", "[2001:db8::53]:53"])
+    }
+
+    @Test func aStubLeadsToSystemdsUpstreams() {
+        let r = Resolvers.choose(resolvConf: "nameserver 127.0.0.53\noptions edns0 trust-ad\n",
+                                 systemdResolvConf: "nameserver 198.51.100.1\nnameserver\t198.51.100.2\nnameserver fe80::1%eth0\n")
+        #expect(r.map(\.description) == ["198.51.100.1:53", "198.51.100.2:53"])
+    }
+
+    @Test func aStubWithoutSystemdsFileStaysTheStub() {
+        let r = Resolvers.choose(resolvConf: "nameserver 127.0.0.53\n", systemdResolvConf: "")
+        #expect(r.map(\.description) == ["127.0.0.53:53"])
+    }
+
+    @Test func nothingListedIsNothing() {
+        #expect(Resolvers.choose(resolvConf: "search example\n", systemdResolvConf: "nameserver 198.51.100.1\n").isEmpty)
+    }
+}
+
+struct DNSFrameTests {
+    static let guestMAC: [UInt8] = [0x02, 0, 0, 0, 0, 0x64]
+    static let slirpMAC: [UInt8] = [0x52, 0x55, 10, 0, 2, 3]
+
+    /// An Ethernet frame with a UDP/IPv4 datagram from 10.0.2.100:40000.
+    static func frame(to dst: [UInt8], port: UInt16, payload: [UInt8], fragmentOffset: UInt16 = 0) -> [UInt8] {
+        let udpLength = 8 + payload.count
+        var ip: [UInt8] = [0x45, 0, UInt8((20 + udpLength) >> 8), UInt8((20 + udpLength) & 0xff), 0, 1,
+                           UInt8(fragmentOffset >> 8), UInt8(fragmentOffset & 0xff), 64, 17, 0, 0, 10, 0, 2, 100] + dst
+        let s = DNSFrames.checksum(ip)
+        ip[10] = UInt8(s >> 8)
+        ip[11] = UInt8(s & 0xff)
+        let udp: [UInt8] = [0x9c, 0x40, UInt8(port >> 8), UInt8(port & 0xff), UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
+        return slirpMAC + guestMAC + [0x08, 0x00] + ip + udp + payload
+    }
+
+    static let question: [UInt8] = [0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4] + Array("cove".utf8) + [4] + Array("test".utf8)
+        + [0, 0, 1, 0, 1]
+
+    static func classify(_ f: [UInt8]) -> DNSFrames.Verdict {
+        f.withUnsafeBytes { DNSFrames.classify($0, resolver: IPv4Address(10, 0, 2, 3)) }
+    }
+
+    @Test func aQueryToTheResolverIsTaken() throws {
+        let v = DNSFrameTests.classify(DNSFrameTests.frame(to: [10, 0, 2, 3], port: 53, payload: DNSFrameTests.question))
+        guard case let .query(q) = v else { Issue.record("not taken: \(v)"); return }
+        #expect(q.payload == DNSFrameTests.question)
+    }
+
+    @Test(arguments: [([UInt8]([10, 0, 2, 2]), UInt16(53), UInt16(0)), ([10, 0, 2, 3], 5353, 0), ([10, 0, 2, 3], 53, 0x2000)])
+    func otherTrafficIsLeftToSlirp(dst: [UInt8], port: UInt16, fragment: UInt16) {
+        let f = DNSFrameTests.frame(to: dst, port: port, payload: DNSFrameTests.question, fragmentOffset: fragment)
+        #expect(DNSFrameTests.classify(f) == .notForUs)
+    }
+
+    @Test func aTruncatedQueryIsDropped() {
+        var f = DNSFrameTests.frame(to: [10, 0, 2, 3], port: 53, payload: DNSFrameTests.question)
+        f.removeLast(10)
+        #expect(DNSFrameTests.classify(f) == .malformed)
+    }
+
+    /// The reply goes back where the query came from, and both checksums
+    /// verify (a sum over the covered bytes with the checksum in is zero).
+    @Test func theReplyIsAddressedAndChecksummed() throws {
+        let v = DNSFrameTests.classify(DNSFrameTests.frame(to: [10, 0, 2, 3], port: 53, payload: DNSFrameTests.question))
+        guard case let .query(q) = v else { Issue.record("not taken"); return }
+        let answer = DNSFrameTests.question + [0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 9, 8, 7]
+        let r = DNSFrames.reply(to: q, answer: answer, ipID: 7)
+        #expect(Array(r[0..<6]) == DNSFrameTests.guestMAC)
+        #expect(Array(r[6..<12]) == DNSFrameTests.slirpMAC)
+        let ip = Array(r[14..<34])
+        #expect(Array(ip[12..<16]) == [10, 0, 2, 3])
+        #expect(Array(ip[16..<20]) == [10, 0, 2, 100])
+        #expect(DNSFrames.checksum(ip) == 0)
+        let udp = Array(r[34...])
+        #expect(udp[0] == 0 && udp[1] == 53)
+        #expect(udp[2] == 0x9c && udp[3] == 0x40)
+        #expect(Int(udp[4]) << 8 | Int(udp[5]) == 8 + answer.count)
+        #expect(DNSFrames.checksum(udp, initial: DNSFrames.pseudoHeaderSum(ip, udpLength: udp.count)) == 0)
+        #expect(Array(udp[8...]) == answer)
+    }
+}

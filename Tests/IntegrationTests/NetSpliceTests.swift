@@ -293,10 +293,15 @@ struct NetSpliceTests {
         }
         let err = { (try? String(contentsOfFile: bundle.dir + "/net.err", encoding: .utf8)) ?? "" }
         #expect(said == "1", "cove-net: \(err())")
-        // Ready means listening: the first connection is accepted.
-        let connect = try Harness.run("/usr/bin/python3", ["-c",
-            "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5).close()", String(port)])
-        #expect(connect.status == 0, "\(connect.stderr)")
+        // Ready means listening: the port is in LISTEN already, looked up in
+        // /proc/net/tcp (a connection would be reset, nothing serves inside).
+        let hexPort = String(format: ":%04X", port)
+        let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+        let listening = table.split(separator: "\n").contains { line in
+            let f = line.split(separator: " ")
+            return f.count > 3 && f[1].hasSuffix(hexPort) && f[3] == "0A"
+        }
+        #expect(listening, "127.0.0.1:\(port) is not listening once ready")
         let kids = NetSpliceTests.children(of: net)
         #expect(kids.count == 1, "one connector: \(kids)")
         let names = kids.map { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) ?? "" }
@@ -332,6 +337,67 @@ struct NetSpliceTests {
                 usleep(20_000)
             }
             #expect(gone, "the connector \(k) outlived a killed cove-net")
+        }
+    }
+
+    /// Nothing listens inside: the splice path's connect is refused there,
+    /// and the host client sees a reset, not a connection that hangs.
+    @Test func aRefusedConnectionInsideIsAResetOutside() throws {
+        let port = try NetTests.freeLoopbackPort()
+        let n = try Networked("s10", netArgs: ["--publish", "127.0.0.1:\(port):8081"])
+        do { try n.waitForTap() } catch { n.abandon(); throw error }
+        defer { n.abandon() }
+        let client = """
+            import socket, sys
+            try:
+                # The reset may come before connect() has returned.
+                c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+                d = c.recv(10)
+                print("eof" if not d else "data")
+            except ConnectionResetError:
+                print("reset")
+            except socket.timeout:
+                print("hang")
+            """
+        let r = try Harness.run("/usr/bin/python3", ["-c", client, String(port)], timeout: 30)
+        #expect(r.stdout == "reset\n", "\(r.stdout) \(r.stderr); cove-net: \(n.netErr)")
+        #expect(try n.stop() == 0, "\(n.netErr)")
+    }
+
+    /// Without --pid: cove-net ends once no process of the container is
+    /// left in its network namespace (looked for once a second).
+    @Test func withoutPidCoveNetEndsWhenTheNamespaceEmpties() throws {
+        let bundle = try Bundle("netnopid")
+        bundle.setArgs(["sleep", "60"])
+        let r = try bundle.runtime(["run", "--detach", "--bundle", bundle.dir, "s11"])
+        try #require(r.status == 0, "\(r.stderr)")
+        let pid = try #require(try bundle.state("s11")?["pid"] as? Int)
+        let net = try Harness.spawn(Harness.binary("cove-net"),
+                                    ["--netns", "/proc/\(pid)/ns/net", "--userns", "/proc/\(pid)/ns/user"],
+                                    stderr: bundle.dir + "/net.err")
+        let err = { (try? String(contentsOfFile: bundle.dir + "/net.err", encoding: .utf8)) ?? "" }
+        // Running while the container runs (its tap is made, it stays).
+        var up = false
+        for _ in 0..<200 where !up {
+            up = try bundle.runtime(["exec", "s11", "sh", "-c", "ip -4 addr show tap0"]).stdout.contains("10.0.2.100")
+            if !up { usleep(50_000) }
+        }
+        #expect(up, "tap0 never came: \(err())")
+        // Past a check or two: the container's process is seen, so it stays.
+        usleep(2_500_000)
+        var status: Int32 = 0
+        #expect(waitpid(net, &status, WNOHANG) == 0, "cove-net ended early: \(err())")
+        let kids = NetSpliceTests.children(of: net)
+        _ = try bundle.runtime(["delete", "--force", "s11"])
+        #expect(try Harness.finish(net, timeout: 15, command: "cove-net without --pid after delete") == 0, "\(err())")
+        #expect(err().contains("no process left"), "\(err())")
+        for k in kids {
+            var gone = false
+            for _ in 0..<100 {
+                if kill(k, 0) != 0 && errno == ESRCH { gone = true; break }
+                usleep(20_000)
+            }
+            #expect(gone, "the connector \(k) outlived cove-net")
         }
     }
 }

@@ -205,8 +205,8 @@ struct NetTests {
         let n = try Networked("n5", netArgs: ["--publish", "127.0.0.1:\(port):8080"],
                               args: ["sh", "-c", "for i in 1 2 3; do echo hello-from-container | nc -l -p 8080; done; exec sleep 60"])
         do { try n.waitForTap() } catch { n.abandon(); throw error }
-        // The listener in the container may not be up yet: slirp then
-        // accepts and closes at once, and the client tries again (bounded).
+        // The listener in the container may not be up yet: cove-net then
+        // resets the connection, and the client tries again (bounded).
         let got = try NetTests.readFromLoopback(port)
         #expect(got != nil, "cove-net: \(n.netErr)")
         #expect(got == "hello-from-container\n")
