@@ -9,7 +9,7 @@ BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/cove
 MANDIR ?= $(PREFIX)/share/man
 
-.PHONY: all build release test demo bench bench-start bench-net bench-pull install uninstall clean
+.PHONY: all build release test demo bench bench-start bench-net bench-pull bench-fs install uninstall clean
 
 all: build
 
@@ -25,7 +25,7 @@ test:
 demo:
 	bash scripts/demo.sh
 
-bench: bench-start bench-net bench-pull
+bench: bench-start bench-net bench-pull bench-fs
 
 bench-start:
 	bash bench/start.sh
@@ -35,6 +35,9 @@ bench-net:
 
 bench-pull:
 	bash bench/pull.sh
+
+bench-fs:
+	bash bench/fs.sh
 
 # cove on the PATH, its helpers in libexec (cove finds them beside itself
 # or there), the man pages in section 1. DESTDIR stages a package.

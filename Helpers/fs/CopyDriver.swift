@@ -18,7 +18,39 @@ struct CopyDriver {
     /// This layer's hardlinked inodes already copied: (dev, ino) → path.
     private var linked: [String: [String]] = [:]
 
+    /// With `--path`: only what the layers hold below this directory (a
+    /// named volume filled from the image), its components.
+    var subpath: [String] = []
+
     init(layers: [String], into: String) { self.layers = layers; self.into = into }
+
+    /// The layer's directory at `subpath`, or -1 when this layer has none.
+    /// A whiteout, a non-directory or an opaque directory on the way hides
+    /// what the lower layers put there: `root` is emptied first.
+    private func openSubpath(_ layer: Int32, root: Int32) throws -> Int32 {
+        var cur = fcntl(layer, F_DUPFD_CLOEXEC, 3)
+        if cur < 0 { throw SyscallError("dup layer fd") }
+        for name in subpath {
+            var st = stat()
+            if fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { close(cur); return -1 }
+            let type = st.st_mode & S_IFMT
+            if type != S_IFDIR {
+                // A whiteout (char 0/0) or a file: nothing of the lower layers stays.
+                try Tree.removeContents(root)
+                close(cur)
+                return -1
+            }
+            let next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            close(cur)
+            if next < 0 { throw SyscallError("open \(name)") }
+            var v: UInt8 = 0
+            if cove_fgetxattr(next, "user.overlay.opaque", &v, 1) == 1 && v == UInt8(ascii: "y") {
+                try Tree.removeContents(root)
+            }
+            cur = next
+        }
+        return cur
+    }
 
     mutating func run() throws -> String {
         let (dir, name) = Tree.split(into)
@@ -37,8 +69,11 @@ struct CopyDriver {
             if root < 0 { throw SyscallError("open \(temp)") }
             defer { close(root) }
             for l in layers {
-                let src = open(l, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                if src < 0 { throw FsError("open layer \(l): \(String(cString: strerror(errno)))") }
+                let layer = open(l, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if layer < 0 { throw FsError("open layer \(l): \(String(cString: strerror(errno)))") }
+                defer { close(layer) }
+                let src = subpath.isEmpty ? fcntl(layer, F_DUPFD_CLOEXEC, 3) : try openSubpath(layer, root: root)
+                if src < 0 { continue }
                 defer { close(src) }
                 linked = [:]
                 do {

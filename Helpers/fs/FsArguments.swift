@@ -18,7 +18,7 @@ struct FsArguments {
                             + "[--max-size BYTES] [--max-entries N]"),
         "remove": Shape(usage: "remove DIR..."),
         "probe": Shape(values: ["--dir"], usage: "probe --dir DIR"),
-        "copy": Shape(values: ["--into"], lists: ["--layer"], usage: "copy --layer DIR... --into DIR"),
+        "copy": Shape(values: ["--into", "--path"], lists: ["--layer"], usage: "copy --layer DIR... --into DIR [--path DIR]"),
     ]
 
     struct UsageError: Error, CustomStringConvertible { let description: String }

@@ -25,8 +25,9 @@ func usage() -> String {
                 remove trees that hold files of your subordinate ids
       probe --dir DIR
                 print the storage driver that works in DIR, as JSON
-      copy --layer DIR... --into DIR
-                apply unpacked layers, bottom first, into a new DIR
+      copy --layer DIR... --into DIR [--path DIR]
+                apply unpacked layers, bottom first, into a new DIR; with
+                --path only what they hold below that image directory
 
     Failures print one line on stderr and exit 125.
     """
@@ -87,6 +88,10 @@ func main() -> Int32 {
             warnIfSingleID()
             let notes = try UserNamespace.run(title: "cove-fs copy") {
                 var driver = CopyDriver(layers: layers, into: into)
+                driver.subpath = (args.values["--path"] ?? "").split(separator: "/").map(String.init)
+                if driver.subpath.contains(where: { $0 == ".." || $0 == "." }) {
+                    throw FsError("--path \(args.values["--path"] ?? ""): give a plain absolute path, no . or ..")
+                }
                 return try driver.run()
             }
             say(notes, fd: 2)

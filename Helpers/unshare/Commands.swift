@@ -122,6 +122,8 @@ enum Commands {
                 waited += 1
             }
         }
+        // A fuse-overlayfs root outlives init until stopped (see FuseRoot).
+        FuseRoot.stop(id: id, store: store)
         let spec = try? Launcher.readSpec(bundle: s.bundle)
         try store.remove(id)
         if let hooks = spec?.hooks.poststop, !hooks.isEmpty {

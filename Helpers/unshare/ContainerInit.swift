@@ -21,7 +21,12 @@ enum ContainerInit {
             }
             RuntimeLog.phase("init started")
             var hookState: JSON?
-            try RootfsSetup(ctx).run(beforePivot: {
+            try RootfsSetup(ctx).run(mountFuseRoot: {
+                try channel.send(.mountRoot)
+                guard let m = try channel.receive() else { _exit(1) }
+                if case let .failure(e, message) = m { throw RuntimeError(message, errno: e) }
+                guard m == .rootMounted else { throw RuntimeError("unexpected message while waiting for the root", errno: EBADMSG) }
+            }, beforePivot: {
                 hookState = try runCreateHooks(ctx, channel: channel)
             })
             RuntimeLog.phase("root built")

@@ -107,6 +107,7 @@ enum Launcher {
             if !keep {
                 if initPid > 0 { kill(initPid, SIGKILL); _ = try? Processes.wait(initPid) }
                 if stagePid > 0 { kill(stagePid, SIGKILL); _ = try? Processes.wait(stagePid) }
+                FuseRoot.stop(id: r.id, store: store)
                 try? store.remove(r.id)
             }
         }
@@ -136,8 +137,21 @@ enum Launcher {
 
         if ctx.consoleSocket >= 0 { close(ctx.consoleSocket) }
         var ready = false
+        var rootAsked = false
         var relayMaster: Int32 = -1
         defer { if relayMaster >= 0 { close(relayMaster) } }
+        // Init may ask for its root before the setup stage has told us its
+        // pid (two senders, one channel): then the mount waits for the pid.
+        func mountFuseRootIfAsked() throws {
+            guard rootAsked, initPid > 0 else { return }
+            rootAsked = false
+            guard let m = ctx.spec.mounts.first(where: { Files.normalize($0.destination) == "/" }) else { return }
+            do { try FuseRoot.mount(m, rootfs: ctx.rootfs, initPid: initPid, ctx: ctx, store: store) } catch {
+                try? parentEnd.send(.failure(errno: (error as? RuntimeError)?.errno ?? EIO, message: "\(error)"))
+                throw error
+            }
+            try parentEnd.send(.rootMounted)
+        }
         while !ready || initPid == 0 {
             guard let (m, passed) = try parentEnd.receiveWithFD() else {
                 throw RuntimeError("container setup ended without a report", errno: EPIPE)
@@ -171,6 +185,12 @@ enum Launcher {
                 initPid = p
                 _ = try? Processes.wait(stagePid)
                 stagePid = 0
+                try mountFuseRootIfAsked()
+            case .mountRoot:
+                rootAsked = true
+                try mountFuseRootIfAsked()
+            case .rootMounted:
+                throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
             case .ready:
                 ready = true
             case .failure, .execFailure:
@@ -211,6 +231,7 @@ enum Launcher {
         keep = true
         let status = relayMaster >= 0 ? TerminalRelay(master: relayMaster).run(until: initPid) : waitForeground(initPid)
         initPid = 0
+        FuseRoot.stop(id: r.id, store: store)
         if !ctx.spec.hooks.poststop.isEmpty {
             state.status = .stopped
             HookRunner.runWarning(ctx.spec.hooks.poststop, kind: "poststop", state: state.publicJSON)

@@ -62,6 +62,7 @@ enum Monitor {
             } else {
                 status = reap(initPid)
             }
+            FuseRoot.stop(id: r.id, store: store)
             let doc = JSON.object([("exitCode", .int(status.code)), ("exitedAt", .string(Clock.rfc3339Now()))])
             if Files.isDirectory(store.directory(r.id)) {
                 try? Files.writeAtomically(store.directory(r.id) + "/exit.json", Array(doc.serialized().utf8),

@@ -16,7 +16,8 @@ struct RootfsSetup {
 
     /// `beforePivot` runs once the mounts are in place and host paths are
     /// still visible: where createRuntime and createContainer hooks belong.
-    func run(beforePivot: () throws -> Void = {}) throws {
+    /// `mountFuseRoot` has the parent mount a `fuse-overlayfs` root (see FuseRoot).
+    func run(mountFuseRoot: () throws -> Void = {}, beforePivot: () throws -> Void = {}) throws {
         // Nothing mounted here may reach the host: slave by default.
         try Mounts.setPropagation("/", COVE_MS_REC | COVE_MS_SLAVE, describe: "make / a slave mount")
         try Mounts.mount(ctx.rootfs, ctx.rootfs, type: nil, flags: COVE_MS_BIND | COVE_MS_REC, data: nil,
@@ -26,7 +27,20 @@ struct RootfsSetup {
         // here in the container's user and mount namespaces, so it goes
         // away with them. It comes first: the other mounts land on it.
         for m in ctx.spec.mounts where Files.normalize(m.destination) == "/" {
-            try mountRoot(m)
+            if m.type == "fuse-overlayfs" {
+                // The server mounts in a mount namespace of its own (see
+                // FuseRoot): the mount reaches ours through this shared
+                // bind, then both are made private again, and a bind of
+                // the fuse mount on itself becomes the root: pivot_root
+                // refuses a root whose parent mount is shared.
+                try Mounts.setPropagation(ctx.rootfs, COVE_MS_SHARED, describe: "share \(ctx.rootfs) for the fuse root")
+                try mountFuseRoot()
+                try Mounts.setPropagation(ctx.rootfs, COVE_MS_PRIVATE, describe: "make the fuse root private")
+                try Mounts.mount(ctx.rootfs, ctx.rootfs, type: nil, flags: COVE_MS_BIND, data: nil,
+                                 describe: "bind the fuse root \(ctx.rootfs)")
+            } else {
+                try mountRoot(m)
+            }
         }
         let root = try ConfinedRoot(ctx.rootfs)
         defer { root.close() }

@@ -13,7 +13,7 @@ public struct CoveCommand: AsyncParsableCommand {
                       ContainerLogs.self, ContainerInspect.self, ContainerWait.self, ContainerExec.self,
                       ContainerRename.self, ContainerGroup.self,
                       Pull.self, Login.self, Logout.self, Images.self, Tag.self, Rmi.self, Load.self, ImageCommand.self,
-                      Info.self, DoctorCommand.self])
+                      Info.self, DoctorCommand.self, VolumeCommand.self])
 
     public init() {}
 }
@@ -23,13 +23,26 @@ public enum CoveVersion {
 }
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show where cove's helpers are and whether they are found.")
+    static let configuration = CommandConfiguration(abstract: "Show where cove's helpers are, the storage root and the storage driver in use, and why.")
 
     func run() throws {
         let locator = HelperLocator.forThisProgram()
         print("version: \(CoveVersion.string)")
         for helper in ["cove-unshare", "cove-fs", "cove-net"] {
             print("\(helper): \(locator.find(helper) ?? "not found (searched \(locator.searchPath.joined(separator: ", ")))")")
+        }
+        // The driver new containers get, and why (probed once, then kept).
+        let paths = try GlobalOptions.paths()
+        print("storage root: \(paths.dataRoot)")
+        if let fs = locator.find("cove-fs") {
+            do {
+                let d = try StorageDriver.decide(paths: paths, coveFS: fs, forced: GlobalOptions.storageDriver)
+                print("storage driver: \(d.name) (\(d.reason.isEmpty ? "no reason recorded" : d.reason))")
+            } catch {
+                print("storage driver: none: \(error)")
+            }
+        } else {
+            print("storage driver: unknown: cove-fs not found")
         }
     }
 }

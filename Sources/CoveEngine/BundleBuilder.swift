@@ -16,6 +16,10 @@ public struct BundleBuilder {
     /// `<root>/containers/<id>`: upper/, work/, rootfs/, hostname, hosts…
     public let containerDir: String
     public let id: String
+    /// `--userns=keep-id`: the user namespace's maps and the default user.
+    public var keepID: KeepIDPlan?
+    /// Where `-v NAME:/path` and `--mount type=volume` find their volumes.
+    public var volumes: VolumeStore?
 
     public init(options: RunOptions, image: StoredImage, layers: [String], containerDir: String, id: String) {
         self.options = options; self.image = image; self.layers = layers; self.containerDir = containerDir; self.id = id
@@ -81,7 +85,8 @@ public struct BundleBuilder {
     /// The user as uid/gid/groups and home, looked up in the image's
     /// /etc/passwd and /etc/group (the topmost layer that has them).
     public func resolveUser() throws -> (uid: UInt32, gid: UInt32, groups: [UInt32], home: String) {
-        let spec = options.user ?? image.config.user
+        // keep-id without --user: the caller's own ids, as podman.
+        let spec = options.user ?? keepID.map { "\($0.uid):\($0.gid)" } ?? image.config.user
         let passwd = readImageFile("etc/passwd")
         let group = readImageFile("etc/group")
         let users = passwd.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false) }
@@ -179,7 +184,8 @@ public struct BundleBuilder {
         ]
         if options.initProcess { processPairs.append(("x-cove-init", .bool(true))) }
 
-        let mounts = try ContainerMounts(options: options, containerDir: containerDir).all(rootMount: rootMount)
+        let mounts = try ContainerMounts(options: options, containerDir: containerDir, volumes: volumes, layers: layers)
+            .all(rootMount: rootMount)
         try writeEtcFiles()
 
         var namespaces = ["pid", "ipc", "uts", "mount", "cgroup", "user"]
@@ -190,6 +196,13 @@ public struct BundleBuilder {
         if !options.privileged {
             linux.append(("maskedPaths", .array(DefaultSecurity.maskedPaths.map { .string($0) })))
             linux.append(("readonlyPaths", .array(DefaultSecurity.readonlyPaths.map { .string($0) })))
+        }
+        if let k = keepID {
+            func maps(_ m: [RuntimeSpec.IDMapping]) -> JSON {
+                .array(m.map { .object([("containerID", .int($0.containerID)), ("hostID", .int($0.hostID)), ("size", .int($0.size))]) })
+            }
+            linux.append(("uidMappings", maps(k.uidMappings)))
+            linux.append(("gidMappings", maps(k.gidMappings)))
         }
         if let seccomp { linux.append(("seccomp", seccomp)) }
         if let resources = try resources() { linux.append(("resources", resources)) }

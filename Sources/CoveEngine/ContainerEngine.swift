@@ -40,7 +40,10 @@ public struct ContainerEngine {
         let store = try imageStore
         let image = try StoredImage(store: store, record: record)
         let fs = try helper("cove-fs")
-        let driver = try StorageDriver.decide(paths: paths, coveFS: fs, forced: o.storageDriver)
+        let keepID = try KeepIDPlan.forOptions(o)
+        var driver = try StorageDriver.decide(paths: paths, coveFS: fs, forced: o.storageDriver)
+        if keepID != nil { driver = try driver.forKeepID() }
+        try StoragePlace.check(driver, paths: paths)
         let layers = try LayerCache(paths: paths, store: store, helpers: helpers).unpack(image)
 
         let created = Clock.rfc3339Now()
@@ -60,8 +63,11 @@ public struct ContainerEngine {
         }
         do {
             let dir = paths.container(record.id)
-            let (rootMount, rootPath) = try prepareRoot(driver: driver, layers: layers, dir: dir, fs: fs)
-            let builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
+            let (rootMount, rootPath) = try prepareRoot(driver: driver, layers: layers, dir: dir, fs: fs,
+                                                        extraOptions: keepID?.fuseOptions ?? [])
+            var builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
+            builder.keepID = keepID
+            builder.volumes = try VolumeStore(paths: paths, helpers: helpers)
             var out = try builder.build(rootMount: rootMount, rootPath: rootPath)
             out.config = try addNetwork(out.config, o)
             try Files.writeAtomically(dir + "/config.json", Array(out.config.serialized(pretty: true).utf8), mode: 0o600,
@@ -87,7 +93,8 @@ public struct ContainerEngine {
 
     /// The root: an overlay (kernel or fuse) mounted by cove-unshare inside
     /// the container's namespaces over `rootfs/`, or a copy made now.
-    func prepareRoot(driver: StorageDriver, layers: [String], dir: String, fs: String) throws -> (JSON?, String) {
+    func prepareRoot(driver: StorageDriver, layers: [String], dir: String, fs: String,
+                     extraOptions: [String] = []) throws -> (JSON?, String) {
         let rootfs = dir + "/rootfs"
         switch driver.name {
         case "copy":
@@ -112,6 +119,7 @@ public struct ContainerEngine {
                 type = "overlay"
             } else {
                 type = "fuse-overlayfs"
+                opts += extraOptions
             }
             return (ContainerMounts.mount("/", type, type == "overlay" ? "overlay" : "fuse-overlayfs", opts), rootfs)
         }

@@ -7,6 +7,10 @@ import CoveModel
 struct ContainerMounts {
     let options: RunOptions
     let containerDir: String
+    /// For named volumes: the store, and the image's layers (bottom first)
+    /// a new volume is filled from.
+    var volumes: VolumeStore? = nil
+    var layers: [String] = []
 
     static func mount(_ dest: String, _ type: String, _ source: String, _ options: [String]) -> JSON {
         .object([("destination", .string(dest)), ("type", .string(type)), ("source", .string(source)),
@@ -46,9 +50,6 @@ struct ContainerMounts {
         guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, parts[1].hasPrefix("/") else {
             throw EngineError("invalid volume \"\(spec)\": use -v HOST-DIR:CONTAINER-DIR[:ro]")
         }
-        guard parts[0].hasPrefix("/") || parts[0].hasPrefix(".") else {
-            throw EngineError("named volumes are not supported yet (\"\(parts[0])\"): give an absolute host path")
-        }
         var opts = ["rbind"]
         for o in parts.count == 3 ? parts[2].split(separator: ",").map(String.init) : [] {
             switch o {
@@ -57,6 +58,9 @@ struct ContainerMounts {
             case "private", "rprivate", "shared", "rshared", "slave", "rslave": opts.append(o)
             default: throw EngineError("invalid volume option \"\(o)\" in \"\(spec)\"")
             }
+        }
+        if !(parts[0].hasPrefix("/") || parts[0].hasPrefix(".")) {
+            return Self.mount(parts[1], "bind", try namedVolume(parts[0], at: parts[1], copy: true), opts)
         }
         let source = Files.absolute(parts[0])
         guard Files.lstatMode(source) != nil else {
@@ -86,9 +90,23 @@ struct ContainerMounts {
             if let size = kv["tmpfs-size"] { opts.append("size=\(size)") }
             if let mode = kv["tmpfs-mode"] { opts.append("mode=\(mode)") }
             return Self.mount(target, "tmpfs", "tmpfs", opts)
+        case "volume":
+            // No source: an anonymous volume, as docker makes one.
+            let source = try namedVolume(kv["source"] ?? kv["src"], at: target,
+                                         copy: !(flags.contains("volume-nocopy") || kv["volume-nocopy"] == "true"))
+            return Self.mount(target, "bind", source, ["rbind", ro ? "ro" : "rw"])
         case let t:
-            throw EngineError("--mount type=\(t) is not supported yet: use type=bind or type=tmpfs")
+            throw EngineError("--mount type=\(t) is not supported: use type=bind, volume or tmpfs")
         }
+    }
+
+    /// A named volume's data directory: created when missing (as docker),
+    /// and a new, empty one first filled from the image's `path`.
+    func namedVolume(_ name: String?, at path: String, copy: Bool) throws -> String {
+        guard let volumes else { throw EngineError("named volume \(name ?? "") cannot be used here: give a host path") }
+        let (v, _) = try volumes.create(name)
+        if copy && !layers.isEmpty { try volumes.fill(v.name, from: layers, path: path) }
+        return v.mountpoint
     }
 
     /// --tmpfs PATH[:OPTS]

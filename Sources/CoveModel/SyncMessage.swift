@@ -17,6 +17,11 @@ public enum SyncMessage: Equatable, Sendable {
     case awaitingHooks
     /// Carries the state document the container-side hooks get.
     case hooksDone(state: String)
+    /// Init is in its namespaces and asks the parent to mount its
+    /// fuse-overlayfs root (the server runs outside the PID namespace).
+    case mountRoot
+    /// The parent has the fuse-overlayfs root mounted.
+    case rootMounted
     case failure(errno: Int32, message: String)
     /// The program itself could not be found or run: 127 or 126 to the caller.
     case execFailure(errno: Int32, message: String)
@@ -40,6 +45,8 @@ public enum SyncMessage: Equatable, Sendable {
         case .terminal: return join(["tty"])
         case .awaitingHooks: return join(["hooks?"])
         case let .hooksDone(state): return join(["hooks!", state])
+        case .mountRoot: return join(["root?"])
+        case .rootMounted: return join(["root!"])
         case let .failure(e, m): return join(["fail", String(e), m])
         case let .execFailure(e, m): return join(["execfail", String(e), m])
         }
@@ -55,6 +62,8 @@ public enum SyncMessage: Equatable, Sendable {
         case "ready": self = .ready
         case "tty": self = .terminal
         case "hooks?": self = .awaitingHooks
+        case "root?": self = .mountRoot
+        case "root!": self = .rootMounted
         case "hooks!": guard parts.count >= 2 else { return nil }; self = .hooksDone(state: parts[1...].joined(separator: "\u{1F}"))
         case "fail":
             guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
