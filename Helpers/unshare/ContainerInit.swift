@@ -22,6 +22,10 @@ enum ContainerInit {
             RuntimeLog.phase("init started")
             var hookState: JSON?
             try RootfsSetup(ctx).run(mountFuseRoot: {
+                // Becoming root of a namespace that maps 0 elsewhere than the
+                // caller (keep-id) cleared the dumpable flag: the parent
+                // could not open our /proc/PID/ns files to join them.
+                try Processes.setDumpable(true)
                 try channel.send(.mountRoot)
                 guard let m = try channel.receive() else { _exit(1) }
                 if case let .failure(e, message) = m { throw RuntimeError(message, errno: e) }

@@ -66,6 +66,10 @@ enum FuseRoot {
                 // /proc/self/fd paths: a lookup through its own mount
                 // deadlocks). The mount reaches init through a shared bind.
                 try Namespaces.unshare(COVE_CLONE_NEWNS)
+                // Root of the namespace, as podman runs it: exec keeps the
+                // capabilities the mount needs only for uid 0 (with keep-id
+                // the caller's own uid is not 0 inside).
+                if ctx.has(.user) { try Identity.setIDs(uid: 0, gid: 0) }
             } catch {
                 let line = "cove-unshare: \(error)\n"
                 _ = line.withCString { write(2, $0, strlen($0)) }

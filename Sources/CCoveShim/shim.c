@@ -95,6 +95,7 @@ int cove_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); 
 int cove_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 int cove_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
 int cove_set_keepcaps(int on) { return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0); }
+int cove_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on, 0, 0, 0); }
 int cove_seccomp_load(const void *filter, unsigned long len, unsigned int flags) {
     struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
                               .filter = (struct sock_filter *)filter};

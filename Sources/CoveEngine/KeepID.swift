@@ -12,9 +12,10 @@ import CoveModel
 /// 0..<U onto the first U subordinate ids, U onto the caller, and the rest
 /// of the subordinate ids onto U+1…, so a file the container's user
 /// creates on a bind mount is the caller's outside. The image's files keep
-/// their image owners through fuse-overlayfs's `uidmapping=`/`gidmapping=`
-/// (presented id : id on disk as the container's namespace sees it : count):
-/// 0 ← U, 1+k ← k for k < U, 1+k ← k+1 above.
+/// their image owners through fuse-overlayfs's `uidmapping=`/`gidmapping=`,
+/// whose triples read (as tried with fuse-overlayfs 1.10) id on disk as the
+/// container's namespace sees it : id presented : count: U → 0, k → 1+k for
+/// k < U, identity above U.
 ///
 /// The kernel's idmapped mounts cannot do this here: mount_setattr with
 /// MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the filesystem's own user
@@ -77,8 +78,8 @@ public struct KeepIDPlan: Equatable, Sendable {
         maps.append(RuntimeSpec.IDMapping(containerID: own, hostID: own, size: 1))
         maps.sort { $0.containerID < $1.containerID }
         let total = index
-        var fuse = ["0:\(own):1"]
-        if min(total, u) > 0 { fuse.append("1:0:\(min(total, u))") }
+        var fuse = ["\(own):0:1"]
+        if min(total, u) > 0 { fuse.append("0:1:\(min(total, u))") }
         if total > u { fuse.append("\(u + 1):\(u + 1):\(total - u)") }
         return (maps, fuse.joined(separator: ":"))
     }

@@ -74,6 +74,10 @@ public enum Processes {
     /// hang shows where it is.
     public static func setName(_ name: String) { _ = cove_set_name(name) }
 
+    /// Whether the caller's own uid may open /proc/PID/ns of this process
+    /// after a change of ids cleared the flag.
+    public static func setDumpable(_ on: Bool) throws { try check("set dumpable", cove_set_dumpable(on ? 1 : 0)) }
+
     public static func dieWithParent(_ sig: Int32 = SIGKILL) { _ = cove_set_pdeathsig(sig) }
 
     public static func becomeSubreaper() throws { try check("become child subreaper", cove_set_child_subreaper()) }

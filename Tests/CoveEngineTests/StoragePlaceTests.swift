@@ -28,11 +28,11 @@ struct StoragePlaceTests {
                                subgids: [SubordinateRange(start: 200_000, count: 1000), SubordinateRange(start: 300_000, count: 5000)])
         #expect(p.uidMappings == [.init(containerID: 0, hostID: 100_000, size: 1000), .init(containerID: 1000, hostID: 1000, size: 1),
                                   .init(containerID: 1001, hostID: 101_000, size: 64536)])
-        #expect(p.fuseOptions[0] == "uidmapping=0:1000:1:1:0:1000:1001:1001:64536")
+        #expect(p.fuseOptions[0] == "uidmapping=1000:0:1:0:1:1000:1001:1001:64536")
         // Two gid ranges: the split falls after the first 1001 subordinate ids.
         #expect(p.gidMappings == [.init(containerID: 0, hostID: 200_000, size: 1000), .init(containerID: 1000, hostID: 300_000, size: 1),
                                   .init(containerID: 1001, hostID: 1001, size: 1), .init(containerID: 1002, hostID: 300_001, size: 4999)])
-        #expect(p.fuseOptions[1] == "gidmapping=0:1001:1:1:0:1001:1002:1002:4999")
+        #expect(p.fuseOptions[1] == "gidmapping=1001:0:1:0:1:1001:1002:1002:4999")
     }
 
     @Test func keepIDWithoutSubordinateIDsSaysWhatToAsk() {
