@@ -123,8 +123,8 @@ struct CoveStorageTests {
         }
         // Root inside is still root of the image's files (a non-keep-id user of them).
         let root = try cove(["run", "--rm", "--network", "none", "--userns", "keep-id", "-u", "0", img, "sh", "-c",
-                             "id -u; echo x > /etc/x && stat -c %u /etc/x"])
-        #expect(root.stdout == "0\n0\n", "\(root.stdout) \(root.stderr)")
+                             "id -u; echo x > /etc/x && stat -c %u /etc/x && chown 5:6 /etc/x && stat -c %u:%g /etc/x"])
+        #expect(root.stdout == "0\n0\n5:6\n", "\(root.stdout) \(root.stderr)")
         #expect(try Self.nothingMounted(under: FrontFixture.root))
     }
 
