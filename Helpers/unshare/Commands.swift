@@ -66,7 +66,17 @@ enum Commands {
             unlink(fifo)
             state.status = .running
             try store.save(state)
-            if let spec = try? Launcher.readSpec(bundle: state.bundle) {
+            if let spec = try? Launcher.readSpec(bundle: state.bundle), !spec.hooks.poststart.isEmpty {
+                // runtime-spec: poststart runs after the user's process is
+                // executed. init runs startContainer hooks, then execs; its
+                // name (cove:init) changes at exec. Bounded by those hooks'
+                // timeouts, or ten seconds.
+                let bound = spec.hooks.startContainer.reduce(10.0) { $0 + Double($1.timeout ?? 0) }
+                let deadline = Clock.monotonicMilliseconds() + bound * 1000
+                while Clock.monotonicMilliseconds() < deadline,
+                      let comm = try? Files.readText("/proc/\(state.pid)/comm"), comm.hasPrefix("cove:init") {
+                    usleep(1_000)
+                }
                 HookRunner.runWarning(spec.hooks.poststart, kind: "poststart", state: state.publicJSON)
             }
             return 0

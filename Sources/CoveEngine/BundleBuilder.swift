@@ -17,6 +17,10 @@ public struct BundleBuilder {
     public let containerDir: String
     public let id: String
 
+    /// With --init: the host path of cove-unshare, bind-mounted as the
+    /// container's /dev/init (it acts as init when called so).
+    public var initBinary: String?
+
     public init(options: RunOptions, image: StoredImage, layers: [String], containerDir: String, id: String) {
         self.options = options; self.image = image; self.layers = layers; self.containerDir = containerDir; self.id = id
     }
@@ -169,7 +173,7 @@ public struct BundleBuilder {
             ("terminal", .bool(options.tty)),
             ("user", .object([("uid", .int(user.uid)), ("gid", .int(user.gid)),
                               ("additionalGids", .array(user.groups.map { .int($0) }))])),
-            ("args", .array(args.map { .string($0) })),
+            ("args", .array(((initBinary != nil ? ["/dev/init", "--"] : []) + args).map { .string($0) })),
             ("env", .array(env.map { .string($0) })),
             ("cwd", .string(workdir)),
             ("capabilities", .object(["bounding", "effective", "permitted"].map { ($0, capsJSON) })),
@@ -177,9 +181,11 @@ public struct BundleBuilder {
                                          ("soft", .int(nofile))])])),
             ("noNewPrivileges", .bool(noNewPrivileges)),
         ]
-        if options.initProcess { processPairs.append(("x-cove-init", .bool(true))) }
 
-        let mounts = try ContainerMounts(options: options, containerDir: containerDir).all(rootMount: rootMount)
+        var mounts = try ContainerMounts(options: options, containerDir: containerDir).all(rootMount: rootMount)
+        if let initBinary {
+            mounts.append(ContainerMounts.mount("/dev/init", "bind", initBinary, ["bind", "ro", "nosuid", "nodev"]))
+        }
         try writeEtcFiles()
 
         var namespaces = ["pid", "ipc", "uts", "mount", "cgroup", "user"]

@@ -61,7 +61,8 @@ public struct ContainerEngine {
         do {
             let dir = paths.container(record.id)
             let (rootMount, rootPath) = try prepareRoot(driver: driver, layers: layers, dir: dir, fs: fs)
-            let builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
+            var builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
+            if o.initProcess { builder.initBinary = try helper("cove-unshare") }
             var out = try builder.build(rootMount: rootMount, rootPath: rootPath)
             out.config = try addNetwork(out.config, o)
             try Files.writeAtomically(dir + "/config.json", Array(out.config.serialized(pretty: true).utf8), mode: 0o600,
@@ -285,5 +286,14 @@ extension ContainerEngine {
         let (unshare, base) = try runtimeArgs()
         let pid = try Spawn.spawn(unshare, base + ["exec"] + arguments, env: Spawn.currentEnvironment)
         return Processes.waitForwardingSignals(pid).code
+    }
+}
+
+extension ContainerEngine {
+    /// `cove-unshare --root … ARGS`, captured.
+    public func runtime(_ args: [String]) throws -> (ExitStatus, [UInt8], [UInt8]) {
+        let (unshare, base) = try runtimeArgs()
+        let r = try Spawn.capture(unshare, Array(base.dropFirst()) + args)
+        return (r.status, r.out, r.err)
     }
 }

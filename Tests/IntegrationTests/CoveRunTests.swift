@@ -314,3 +314,73 @@ final class LoopbackServer {
         return Int(UInt16(bigEndian: a.sin_port))
     }
 }
+
+/// --init, top, port, logs -f, restart, and records that outlive the runroot.
+@Suite(.serialized, .enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct CoveMoreVerbsTests {
+    let img = FrontFixture.plain
+    func cove(_ args: [String], timeout: Double = 60) throws -> Harness.Output { try FrontFixture.cove(args, timeout: timeout) }
+
+    /// With --init, PID 1 is cove's init; the command is its child, gets the
+    /// stop signal and its exit code comes through; orphans are reaped.
+    @Test func initReapsForwardsAndPassesTheExitCode() throws {
+        let r = try cove(["run", "--rm", "--init", "--network", "none", img, "sh", "-c",
+                          "cat /proc/1/cmdline | tr '\\0' ' '; echo; (sleep 0.1 &); sleep 0.3; ps -o stat | grep -c Z; exit 5"])
+        #expect(r.status == 5, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.first == "/dev/init -- sh -c cat /proc/1/cmdline | tr '\\0' ' '; echo; (sleep 0.1 &); sleep 0.3; ps -o stat | grep -c Z; exit 5 ")
+        #expect(lines.last == "0", "a zombie was left: \(r.stdout)")
+        let name = "i\(getpid())"
+        #expect(try cove(["run", "-d", "--init", "--name", name, "--network", "none", img, "sh", "-c",
+                          "trap 'exit 9' TERM; while :; do sleep 0.1; done"]).status == 0)
+        defer { _ = try? cove(["rm", "-f", name]) }
+        #expect(try cove(["stop", "-t", "5", name]).status == 0)
+        #expect(try cove(["inspect", "-f", "{{.State.ExitCode}}", name]).stdout == "9\n")
+        let missing = try cove(["run", "--rm", "--init", "--network", "none", img, "no-such-thing"])
+        #expect(missing.status == 127, "\(missing.stderr)")
+    }
+
+    @Test func topPortAndFollowedLogs() throws {
+        let name = "v\(getpid())"
+        let port = try LoopbackServer.freePort()
+        let run = try cove(["run", "-d", "--name", name, "-p", "127.0.0.1:\(port):80", img, "sh", "-c",
+                            "for i in 1 2 3; do echo tick $i; sleep 0.2; done; sleep 300"])
+        #expect(run.status == 0, "\(run.stderr)")
+        defer { _ = try? cove(["rm", "-f", name]) }
+        let top = try cove(["top", name])
+        #expect(top.status == 0 && top.stdout.contains("sleep"), "\(top.stdout) \(top.stderr)")
+        #expect(try cove(["port", name]).stdout == "80/tcp -> 127.0.0.1:\(port)\n")
+        #expect(try cove(["port", name, "80"]).stdout == "127.0.0.1:\(port)\n")
+        // -f follows until the container stops: stop it a moment later.
+        let stopper = try Harness.spawn(Harness.binary("cove"), ["--root", FrontFixture.root,
+                                        "--runroot", try FrontFixture.prepared.get().runroot, "stop", "-t", "1", name])
+        let logs = try cove(["logs", "-f", name], timeout: 30)
+        _ = try Harness.finish(stopper, timeout: 30)
+        #expect(logs.stdout == "tick 1\ntick 2\ntick 3\n", "\(logs)")
+        let stamped = try cove(["logs", "-t", "--tail", "1", name])
+        #expect(stamped.stdout.hasSuffix("Z tick 3\n"), "\(stamped.stdout)")
+        #expect(try cove(["restart", "-t", "1", name]).status == 0)
+        #expect(try cove(["inspect", "-f", "{{.State.Status}} {{.RestartCount}}", name]).stdout == "running 1\n")
+    }
+
+    /// After a reboot the runroot is gone: records stay, their containers
+    /// count as exited, and rm works.
+    @Test func recordsSurviveALostRunroot() throws {
+        let dir = try Harness.temporaryDirectory("reboot")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try FrontFixture.prepared.get()
+        func cove2(_ args: [String]) throws -> Harness.Output {
+            try Harness.run(Harness.binary("cove"), ["--root", s.root, "--runroot", dir + "/run"] + args, timeout: 60)
+        }
+        let name = "r\(getpid())"
+        #expect(try cove2(["run", "-d", "--name", name, "--network", "none", img, "sleep", "300"]).status == 0)
+        // What a reboot does: the processes end and the runroot tmpfs is gone.
+        #expect(try cove2(["kill", name]).status == 0)
+        _ = try cove2(["wait", name])
+        _ = try Harness.run("/bin/rm", ["-rf", dir + "/run"])
+        let ps = try cove2(["ps", "-a", "--format", "{{.Names}} {{.State}}"])
+        #expect(ps.stdout.split(separator: "\n").contains("\(name) exited"), "\(ps.stdout)")
+        #expect(try cove2(["start", name]).status == 0)
+        #expect(try cove2(["rm", "-f", name]).status == 0)
+    }
+}
