@@ -363,6 +363,20 @@ struct CoveMoreVerbsTests {
         #expect(try cove(["inspect", "-f", "{{.State.Status}} {{.RestartCount}}", name]).stdout == "running 1\n")
     }
 
+    /// Without a delegated cgroup v2 subtree (as on this host) limits are
+    /// one warning and the container runs; with one they would apply.
+    @Test func resourceLimitsWithoutADelegatedCgroupAreOneWarning() throws {
+        let r = try cove(["run", "--rm", "--network", "none", "--memory", "64m", "--cpus", "1.5", "--pids-limit", "100",
+                          img, "echo", "ran"])
+        #expect(r.status == 0 && r.stdout == "ran\n", "\(r.stderr)")
+        let delegated = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+        if !delegated {
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("warning"), "\(r.stderr)")
+        }
+        let bad = try cove(["run", "--rm", "--network", "none", "--memory", "lots", img, "true"])
+        #expect(bad.status == 125 && bad.stderr.contains("--memory"), "\(bad.stderr)")
+    }
+
     /// After a reboot the runroot is gone: records stay, their containers
     /// count as exited, and rm works.
     @Test func recordsSurviveALostRunroot() throws {
