@@ -24,6 +24,11 @@ extension ImageIndex {
         return byID
     }
 
+    /// The named records of one image (its config digest).
+    public func namesOf(_ config: Digest) -> [ImageRecord] {
+        ((try? list()) ?? []).filter { $0.config == config }
+    }
+
     /// Names `record`'s image `name` as well (`cove tag`).
     public func tag(_ record: ImageRecord, as name: String) throws -> ImageRecord {
         let normalized: String
