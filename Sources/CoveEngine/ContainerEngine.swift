@@ -53,6 +53,7 @@ public struct ContainerEngine {
             r.network = o.network
             r.ports = o.publish
             r.storageDriver = driver.name
+            r.logMaxSize = o.logMaxSize
             r.labels = o.labels.map { l in
                 l.firstIndex(of: "=").map { (String(l[..<$0]), String(l[l.index(after: $0)...])) } ?? (l, "")
             }
@@ -204,7 +205,7 @@ public struct ContainerEngine {
             if restarted { $0.restarts += 1 }
         }
         let (status, _, err) = try Spawn.capture(unshare, Array(base.dropFirst()) + [
-            "run", "--detach", "--monitor", "--output-log", logPath(r), "--output-log-max", "\(64 << 20)",
+            "run", "--detach", "--monitor", "--output-log", logPath(r), "--output-log-max", "\(r.logMaxSize)",
             "--bundle", paths.container(r.id), r.id])
         guard status == .exited(0) else {
             try? containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = 125 }

@@ -377,6 +377,29 @@ struct CoveMoreVerbsTests {
         #expect(bad.status == 125 && bad.stderr.contains("--memory"), "\(bad.stderr)")
     }
 
+    /// --log-opt max-size: the log rotates; `cove logs` reads the rotated
+    /// part then the current one, so the newest lines are all there.
+    @Test func logsRotateAtMaxSize() throws {
+        let name = "g\(getpid())"
+        let run = try cove(["run", "-d", "--name", name, "--network", "none", "--log-opt", "max-size=4k", img, "sh", "-c",
+                            "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done"])
+        #expect(run.status == 0, "\(run.stderr)")
+        defer { _ = try? cove(["rm", "-f", name]) }
+        #expect(try cove(["wait", name]).stdout == "0\n")
+        let logPath = try cove(["inspect", "-f", "{{.LogPath}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(FileManager.default.fileExists(atPath: logPath + ".1"))
+        let size = (try FileManager.default.attributesOfItem(atPath: logPath)[.size] as? NSNumber)?.intValue ?? 0
+        #expect(size <= 4096)
+        let lines = try cove(["logs", name]).stdout.split(separator: "\n")
+        #expect(lines.last == "line-199")
+        #expect(lines.count < 200 && lines.count > 20, "\(lines.count) lines kept")
+        // Each kept line follows the one before it: nothing lost in between.
+        let numbers = lines.compactMap { Int($0.dropFirst(5)) }
+        #expect(numbers == Array((200 - numbers.count)..<200))
+        let bad = try cove(["run", "--rm", "--log-opt", "mode=non-blocking", img, "true"])
+        #expect(bad.status == 125, "\(bad.stderr)")
+    }
+
     /// After a reboot the runroot is gone: records stay, their containers
     /// count as exited, and rm works.
     @Test func recordsSurviveALostRunroot() throws {
