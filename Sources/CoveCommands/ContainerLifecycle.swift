@@ -146,7 +146,7 @@ struct ContainerGroup: ParsableCommand {
         subcommands: [ContainerRun.self, ContainerCreate.self, ContainerStart.self, ContainerStop.self,
                       ContainerRestart.self, ContainerKill.self, ContainerRemove.self, ContainerList.self,
                       ContainerLogs.self, ContainerInspect.self, ContainerWait.self, ContainerExec.self,
-                      ContainerRename.self, ContainerTop.self, ContainerPort.self, ContainerPrune.self])
+                      ContainerRename.self, ContainerTop.self, ContainerPort.self, ContainerCp.self, ContainerPrune.self])
 }
 
 /// A usage mistake found after parsing: one line, exit 125.

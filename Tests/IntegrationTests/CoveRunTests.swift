@@ -400,6 +400,34 @@ struct CoveMoreVerbsTests {
         #expect(bad.status == 125, "\(bad.stderr)")
     }
 
+    /// cp both ways with a running container; a symlink inside pointing at
+    /// the host's /etc stays inside the container's root.
+    @Test func cpCopiesBothWaysAndStaysInTheContainersRoot() throws {
+        let name = "c\(getpid())"
+        #expect(try cove(["run", "-d", "--name", name, "--network", "none", img, "sh", "-c",
+                          "mkdir -p /data/sub && echo one > /data/a && echo two > /data/sub/b && ln -s a /data/link && "
+                          + "ln -s /etc /escape && echo mine > /etc/only-inside && sleep 300"]).status == 0)
+        defer { _ = try? cove(["rm", "-f", name]) }
+        let dir = try Harness.temporaryDirectory("cp")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for _ in 0..<100 where try cove(["exec", name, "test", "-e", "/escape"]).status != 0 { usleep(50_000) }
+        let out = try cove(["cp", "\(name):/data", dir])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(try String(contentsOfFile: dir + "/data/a", encoding: .utf8) == "one\n")
+        #expect(try String(contentsOfFile: dir + "/data/sub/b", encoding: .utf8) == "two\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/data/link") == "a")
+        // /escape -> /etc resolves to the container's /etc, not the host's.
+        let esc = try cove(["cp", "\(name):/escape/only-inside", dir + "/got"])
+        #expect(esc.status == 0, "\(esc.stderr)")
+        #expect(try String(contentsOfFile: dir + "/got", encoding: .utf8) == "mine\n")
+        try "in\n".write(toFile: dir + "/in.txt", atomically: true, encoding: .utf8)
+        #expect(try cove(["cp", dir + "/in.txt", "\(name):/escape/"]).status == 0)
+        #expect(try cove(["exec", name, "cat", "/etc/in.txt"]).stdout == "in\n")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/in.txt"))
+        let missing = try cove(["cp", "\(name):/nope", dir])
+        #expect(missing.status == 125 && missing.stderr.contains("/nope"), "\(missing.stderr)")
+    }
+
     /// After a reboot the runroot is gone: records stay, their containers
     /// count as exited, and rm works.
     @Test func recordsSurviveALostRunroot() throws {
