@@ -38,6 +38,12 @@ enum Commands {
             }
             r.outputLog = Files.absolute(log)
         }
+        if let path = a.values["exit-command"] {
+            guard a.flags.contains("monitor") else {
+                throw Arguments.UsageError(description: "--exit-command needs --monitor (the monitor runs it)")
+            }
+            r.exitCommand = [path] + (a.lists["exit-command-arg"] ?? [])
+        }
         if let m = a.values["output-log-max"] {
             guard let n = Int64(m), n >= 0 else { throw Arguments.UsageError(description: "--output-log-max \(m) is not a size in bytes") }
             r.outputLogMax = n

@@ -30,11 +30,13 @@ enum InitProcess {
         let child: pid_t
         do { child = try Processes.fork() } catch { return 125 }
         if child == 0 {
-            Signals.unblockAll()
             // The command leads its own process group in the foreground, so
-            // a terminal's ^C reaches it directly, as without an init.
+            // a terminal's ^C reaches it directly, as without an init. Done
+            // with SIGTTOU still blocked (inherited): tcsetpgrp from a
+            // background group would otherwise stop us.
             _ = setpgid(0, 0)
             if isatty(0) != 0 { _ = tcsetpgrp(0, getpid()) }
+            Signals.unblockAll()
             let e = Processes.exec(exe, args, Spawn.currentEnvironment)
             let msg = "cove init: exec \(exe): \(SyscallError("", errno: e).reason)\n"
             _ = msg.withCString { write(2, $0, strlen($0)) }

@@ -63,7 +63,7 @@ struct RunFlags: ParsableArguments {
             }
             o.logMaxSize = n
         }
-        guard ["missing", "always", "never", "newer"].contains(pull) else {
+        guard ["missing", "always", "never"].contains(pull) else {
             throw EngineError("invalid --pull \"\(pull)\": use missing, always or never")
         }
         if let s = stopSignal, Signals.parse(s) == nil { throw EngineError("invalid --stop-signal \"\(s)\"") }
@@ -103,7 +103,7 @@ enum ImageResolver {
             return result.record
         } catch {
             display.finish()
-            throw error
+            throw EngineError("image \(name) is not in the local store and pulling it failed: \(error)")
         }
     }
 }

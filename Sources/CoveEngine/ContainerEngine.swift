@@ -41,7 +41,15 @@ public struct ContainerEngine {
         let image = try StoredImage(store: store, record: record)
         let fs = try helper("cove-fs")
         let driver = try StorageDriver.decide(paths: paths, coveFS: fs, forced: o.storageDriver)
-        let layers = try LayerCache(paths: paths, store: store, helpers: helpers).unpack(image)
+        let cache = try LayerCache(paths: paths, store: store, helpers: helpers)
+        // Shared until config.json names the layers: no collector meanwhile.
+        return try cache.withLock(exclusive: false) {
+            try create(o, image: image, record: record, layers: try cache.unpack(image), fs: fs, driver: driver)
+        }
+    }
+
+    func create(_ o: RunOptions, image: StoredImage, record: ImageRecord, layers: [String], fs: String,
+                driver: StorageDriver) throws -> ContainerRecord {
 
         let created = Clock.rfc3339Now()
         var record = try containers.create { id in
@@ -181,8 +189,13 @@ public struct ContainerEngine {
         // Helpers that outlive cove-unshare (cove-net, started as a hook)
         // are reparented here and reaped once the container has ended.
         try? Processes.becomeSubreaper()
+        // docker: without -i (or -t) the container's stdin is not ours.
+        var spawnOptions = Spawn.Options()
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if !r.interactive && !r.tty && null >= 0 { spawnOptions.fds = [(0, null)] }
+        defer { if null >= 0 { close(null) } }
         let pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), "--pid-file", pidFile, r.id],
-                                  env: Spawn.currentEnvironment)
+                                  env: Spawn.currentEnvironment, options: spawnOptions)
         let status = Processes.waitForwardingSignals(pid)
         Processes.reapRemaining(seconds: 2)
         let started = Files.exists(pidFile)
@@ -204,9 +217,17 @@ public struct ContainerEngine {
             $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil
             if restarted { $0.restarts += 1 }
         }
+        var cleanup: [String] = []
+        if r.autoRemove, let cove = try? Files.realPath("/proc/self/exe") {
+            // --rm with -d: the monitor removes the container when it ends.
+            cleanup = ["--exit-command", cove]
+            for arg in ["--root", paths.dataRoot, "--runroot", paths.runRoot, "rm", "-f", r.id] {
+                cleanup += ["--exit-command-arg", arg]
+            }
+        }
         let (status, _, err) = try Spawn.capture(unshare, Array(base.dropFirst()) + [
-            "run", "--detach", "--monitor", "--output-log", logPath(r), "--output-log-max", "\(r.logMaxSize)",
-            "--bundle", paths.container(r.id), r.id])
+            "run", "--detach", "--monitor", "--output-log", logPath(r), "--output-log-max", "\(r.logMaxSize)"]
+            + cleanup + ["--bundle", paths.container(r.id), r.id])
         guard status == .exited(0) else {
             try? containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = 125 }
             try? clearRuntimeState(r)
@@ -283,9 +304,13 @@ public struct ContainerEngine {
 
 extension ContainerEngine {
     /// `cove-unshare exec …` with our stdio; signals passed on; its exit code.
-    public func exec(_ r: ContainerRecord, arguments: [String]) throws -> Int32 {
+    public func exec(_ r: ContainerRecord, arguments: [String], interactive: Bool = true) throws -> Int32 {
         let (unshare, base) = try runtimeArgs()
-        let pid = try Spawn.spawn(unshare, base + ["exec"] + arguments, env: Spawn.currentEnvironment)
+        var options = Spawn.Options()
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if !interactive && null >= 0 { options.fds = [(0, null)] }
+        defer { if null >= 0 { close(null) } }
+        let pid = try Spawn.spawn(unshare, base + ["exec"] + arguments, env: Spawn.currentEnvironment, options: options)
         return Processes.waitForwardingSignals(pid).code
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CoveImages
 import CoveLinux
 import CoveModel
@@ -9,12 +12,17 @@ extension ContainerEngine {
     @discardableResult
     public func collectUnusedLayers() throws -> Int {
         let store = try imageStore
+        let cache = try LayerCache(paths: paths, store: store, helpers: helpers)
+        return try cache.withLock(exclusive: true) { try collectUnusedLayers(cache, store) }
+    }
+
+    func collectUnusedLayers(_ cache: LayerCache, _ store: ContentStore) throws -> Int {
         var keep = Set<String>()
         for record in try ImageIndex(store: store).list() {
             // An image that cannot be opened hides which layers it needs:
             // keep everything rather than guess.
             guard let image = try? StoredImage(store: store, record: record) else { return 0 }
-            for l in image.layers { keep.insert(l.diffID.hex) }
+            for chain in LayerCache.chainIDs(image) { keep.insert(chain) }
         }
         for r in containers.list() {
             guard let bytes = try? Files.read(paths.container(r.id) + "/config.json"), let config = try? JSON.parse(bytes) else {
@@ -29,10 +37,13 @@ extension ContainerEngine {
             }
         }
         let names = (try? Files.listDirectory(paths.layers)) ?? []
-        // Dot-files are locks and cove-fs's own temporaries: it cleans those.
-        let unused = names.filter { !$0.hasPrefix(".") && !keep.contains($0) }.map { paths.layers + "/" + $0 }
+        // Dot-files are cove-fs's own temporaries (it cleans those) and the
+        // locks: a lock goes with its layer.
+        let unusedNames = names.filter { !$0.hasPrefix(".") && !keep.contains($0) }
+        let unused = unusedNames.map { paths.layers + "/" + $0 }
+        defer { for n in unusedNames { unlink(paths.layers + "/." + n + ".lock") } }
         guard !unused.isEmpty else { return 0 }
-        try LayerCache(paths: paths, store: store, helpers: helpers).removeTrees(unused)
+        try cache.removeTrees(unused)
         return unused.count
     }
 

@@ -428,6 +428,44 @@ struct CoveMoreVerbsTests {
         #expect(missing.status == 125 && missing.stderr.contains("/nope"), "\(missing.stderr)")
     }
 
+    /// -i gives the container our stdin; without it the container reads EOF.
+    /// -d --rm: the monitor removes the container once it ends.
+    @Test func stdinOnlyWithDashIAndDetachedRemoveOnExit() throws {
+        let dir = try Harness.temporaryDirectory("stdin")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "typed\n".write(toFile: dir + "/in", atomically: true, encoding: .utf8)
+        let s = try FrontFixture.prepared.get()
+        let base = "\(Harness.binary("cove")) --root \(s.root) --runroot \(s.runroot) run --rm --network none \(img)"
+        let without = try Harness.run("/bin/sh", ["-c", "\(base) cat < \(dir)/in"], timeout: 60)
+        #expect(without.status == 0 && without.stdout == "", "\(without)")
+        let with = try Harness.run("/bin/sh", ["-c", "\(base.replacingOccurrences(of: " run ", with: " run -i ")) cat < \(dir)/in"],
+                                   timeout: 60)
+        #expect(with.status == 0 && with.stdout == "typed\n", "\(with)")
+        let name = "a\(getpid())"
+        #expect(try cove(["run", "-d", "--rm", "--name", name, "--network", "none", img, "sleep", "0.2"]).status == 0)
+        var gone = false
+        for _ in 0..<200 {
+            if try cove(["inspect", name]).status != 0 { gone = true; break }
+            usleep(50_000)
+        }
+        #expect(gone, "a -d --rm container was still there after it ended")
+        #expect(try cove(["run", "--rm", "--pull=newer", img, "true"]).status == 125)
+    }
+
+    /// A foreground `cove run` passes on a SIGTERM sent to it (a
+    /// supervisor's stop) and exits with the container's code.
+    @Test func aForegroundRunPassesOnSignals() throws {
+        let name = "s\(getpid())"
+        let s = try FrontFixture.prepared.get()
+        let pid = try Harness.spawn(Harness.binary("cove"), ["--root", s.root, "--runroot", s.runroot, "run", "--rm",
+                                    "--name", name, "--network", "none", img, "sh", "-c",
+                                    "trap 'exit 9' TERM; touch /tmp/ready; while :; do sleep 0.1; done"])
+        for _ in 0..<200 where try cove(["exec", name, "test", "-e", "/tmp/ready"]).status != 0 { usleep(50_000) }
+        kill(pid, SIGTERM)
+        #expect(try Harness.finish(pid, timeout: 30) == 9)
+        #expect(try cove(["inspect", name]).status != 0, "--rm removed it")
+    }
+
     /// After a reboot the runroot is gone: records stay, their containers
     /// count as exited, and rm works.
     @Test func recordsSurviveALostRunroot() throws {
