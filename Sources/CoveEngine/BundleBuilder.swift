@@ -121,12 +121,15 @@ public struct BundleBuilder {
         users.first { $0.count > 5 && UInt32($0[2]) == uid }.map { String($0[5]) }
     }
 
-    /// A small file of the image, from the topmost layer holding it.
+    /// A small file of the image, from the topmost layer holding it. Read
+    /// with the layer as root (openat2 RESOLVE_IN_ROOT): a symlink in an
+    /// image (`etc -> /etc`) never reads the host's files.
     func readImageFile(_ rel: String) -> String {
         for dir in layers.reversed() {
-            if let mode = Files.lstatMode(dir + "/" + rel) {
-                guard mode & S_IFMT == S_IFREG, let t = try? Files.readText(dir + "/" + rel) else { return "" }
-                return t
+            guard let root = try? ConfinedRoot(dir) else { continue }
+            defer { root.close() }
+            if root.exists(rel) {
+                return root.readFile(rel).map { String(decoding: $0, as: UTF8.self) } ?? ""
             }
         }
         return ""

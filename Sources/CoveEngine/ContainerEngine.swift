@@ -284,13 +284,17 @@ public struct ContainerEngine {
 
     func removeFiles(_ r: ContainerRecord) throws {
         let dir = paths.container(r.id)
-        // The writable layer may hold files of the user's subordinate ids.
-        let subtrees = [dir + "/upper", dir + "/work", dir + "/rootfs"].filter { Files.lstatMode($0) != nil }
-        if !subtrees.isEmpty, let fs = helpers.find("cove-fs") {
-            let (status, _, _) = try Spawn.capture(fs, ["remove"] + subtrees)
-            if status != .exited(0) { for t in subtrees { try? Files.removeTree(t) } }
+        guard Files.lstatMode(dir) != nil else { return }
+        // The writable layer (or a copy cut short by a crash) may hold files
+        // of the user's subordinate ids: only cove-fs, in the user
+        // namespace, can remove those. A plain removal first: it is enough
+        // when every file is the user's own, and saves a namespace.
+        if (try? Files.removeTree(dir)) != nil { return }
+        let fs = try helper("cove-fs")
+        let (status, _, err) = try Spawn.capture(fs, ["remove", dir])
+        guard status == .exited(0) else {
+            throw EngineError("cannot remove \(dir): " + (Self.lastLine(err) ?? "cove-fs remove \(status)"))
         }
-        try Files.removeTree(dir)
     }
 
     static func lastLine(_ bytes: [UInt8]) -> String? {

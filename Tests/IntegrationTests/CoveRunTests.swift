@@ -207,26 +207,32 @@ struct CoveNetworkTests {
     let img = FrontFixture.plain
     func cove(_ args: [String], timeout: Double = 60) throws -> Harness.Output { try FrontFixture.cove(args, timeout: timeout) }
 
-    /// cove-net processes that are alive (zombies excluded: they hold nothing).
-    static func liveCoveNets() -> [String] {
-        let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return procs.filter { $0.allSatisfy(\.isNumber) }.filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            let comm = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
-            let state = stat[stat.index(close, offsetBy: 2)]
-            return comm.hasPrefix("cove-net") && state != "Z"
-        }
+    /// (comm, state, ppid) of a process, from /proc/PID/stat.
+    static func stat(_ pid: String) -> (comm: String, state: Character, ppid: String)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
+        let rest = text[text.index(after: close)...].split(separator: " ")
+        guard rest.count > 2, let state = rest[0].first else { return nil }
+        return (String(text[text.index(after: open)..<close]), state, String(rest[1]))
     }
 
+    /// The live cove-net processes (and their connectors) that are
+    /// children of `parent`, a container's monitor; zombies hold nothing.
+    static func coveNets(under parent: String) -> [String] {
+        let procs = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }
+        let nets = procs.filter { p in stat(p).map { $0.comm.hasPrefix("cove-net") && $0.ppid == parent && $0.state != "Z" } ?? false }
+        let connectors = procs.filter { p in stat(p).map { nets.contains($0.ppid) && $0.state != "Z" } ?? false }
+        return nets + connectors
+    }
+
+    static func alive(_ pid: String) -> Bool { stat(pid).map { $0.state != "Z" } ?? false }
+
     @Test func theDefaultNetworkIsSlirpWithDNSAt10_0_2_3() throws {
-        let before = Self.liveCoveNets()
         let r = try cove(["run", "--rm", img, "sh", "-c", "ip -4 addr show tap0; cat /etc/resolv.conf; ip route"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("inet 10.0.2.100/24"))
         #expect(r.stdout.contains("nameserver 10.0.2.3"))
         #expect(r.stdout.contains("default via 10.0.2.2"))
-        #expect(Self.liveCoveNets() == before)
     }
 
     @Test func hostLoopbackOnlyWhenAllowed() throws {
@@ -246,7 +252,6 @@ struct CoveNetworkTests {
     @Test func aPublishedPortReachesTheContainerAndEndsWithIt() throws {
         let port = try LoopbackServer.freePort()
         let name = "p\(getpid())"
-        let before = Self.liveCoveNets()
         let run = try cove(["run", "-d", "--name", name, "-p", "127.0.0.1:\(port):80", img, "httpd", "-f", "-p", "80", "-h", "/etc"])
         #expect(run.status == 0, "\(run.stderr)")
         defer { _ = try? cove(["rm", "-f", name]) }
@@ -264,8 +269,13 @@ struct CoveNetworkTests {
         let id = try cove(["inspect", "-f", "{{.Id}}", name]).stdout
         #expect(body == String(id.prefix(12)) + "\n")
         #expect(try cove(["ps", "--format", "{{.Ports}}"]).stdout.contains("127.0.0.1:\(port):80"))
+        // The container's cove-net and its connector: children of its monitor.
+        let initPid = try cove(["inspect", "-f", "{{.State.Pid}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let monitor = try #require(Self.stat(initPid)?.ppid)
+        let helpers = Self.coveNets(under: monitor)
+        #expect(helpers.count == 2, "cove-net and its connector: \(helpers)")
         #expect(try cove(["rm", "-f", name]).status == 0)
-        #expect(Self.liveCoveNets() == before)
+        #expect(helpers.allSatisfy { !Self.alive($0) }, "left behind: \(helpers.filter(Self.alive))")
     }
 }
 
