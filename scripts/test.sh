@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ]; then
+    # After the suite: cove doctor as real users with a prerequisite taken away.
+    after_test_user() {
+        bash scripts/doctor-check.sh "$1/.build/debug/cove" "${COVE_TEST_USER:-covetest}"
+    }
     . scripts/as-test-user.sh cove-test
 fi
 

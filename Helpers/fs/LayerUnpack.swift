@@ -104,6 +104,9 @@ struct LayerWriter {
     private var skippedXattrs: Set<String> = []
     private var unmappedOwners = 0
     private var written: UInt64 = 0
+    /// Declared sizes: a sparse entry of a few data bytes may declare 16 TiB,
+    /// which a copy (the copy driver) would write out in full.
+    private var apparent: UInt64 = 0
     private var cachedParent: (parts: [String], fd: Int32)?
 
     init(root: Int32, lowers: [Int32], options: LayerUnpack.Options) {
@@ -337,6 +340,10 @@ struct LayerWriter {
     }
 
     private mutating func copyData(_ tar: LayerTar, to fd: Int32, path: String, raw: String, size: Int64) throws {
+        apparent += UInt64(max(0, size))
+        if apparent > options.maxSize {
+            throw LayerUnpack.Refused(entry: raw, why: "makes the layer expand beyond \(options.maxSize) bytes (--max-size)")
+        }
         var buf: UnsafeRawPointer?
         var len = 0
         var offset: la_int64_t = 0
@@ -355,9 +362,10 @@ struct LayerWriter {
                 throw LayerUnpack.Refused(entry: raw, why: "makes the layer expand beyond \(options.maxSize) bytes (--max-size)")
             }
             end = max(end, Int64(offset) + Int64(len))
+            guard len > 0, let base = buf else { continue }
             var done = 0
             while done < len {
-                let n = pwrite(fd, buf! + done, len - done, off_t(offset) + off_t(done))
+                let n = pwrite(fd, base + done, len - done, off_t(offset) + off_t(done))
                 if n < 0 { if errno == EINTR { continue }; throw SyscallError("write \(path)") }
                 done += n
             }

@@ -31,10 +31,13 @@ struct Arguments {
         "run": CommandShape(
             values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
                      "--console-socket": "console-socket", "--preserve-fds": "preserve-fds",
-                     "--output-log": "output-log", "--output-log-max": "output-log-max"],
+                     "--output-log": "output-log", "--output-log-max": "output-log-max",
+                     "--exit-command": "exit-command"],
             flags: ["--detach": "detach", "-d": "detach", "--no-pivot": "no-pivot",
                     "--no-new-keyring": "no-new-keyring", "--keep": "keep", "--monitor": "monitor"],
-            usage: "run [--bundle DIR] [--detach [--monitor [--output-log FILE [--output-log-max BYTES]]]] [--pid-file FILE] ID"),
+            lists: ["--exit-command-arg": "exit-command-arg"],
+            usage: "run [--bundle DIR] [--detach [--monitor [--output-log FILE [--output-log-max BYTES]] "
+                + "[--exit-command PATH [--exit-command-arg ARG]...]]] [--pid-file FILE] ID"),
         "start": CommandShape(usage: "start ID"),
         "state": CommandShape(usage: "state ID"),
         "kill": CommandShape(flags: ["--all": "all", "-a": "all"], usage: "kill [--all] ID [SIGNAL]"),

@@ -38,6 +38,12 @@ enum Commands {
             }
             r.outputLog = Files.absolute(log)
         }
+        if let path = a.values["exit-command"] {
+            guard a.flags.contains("monitor") else {
+                throw Arguments.UsageError(description: "--exit-command needs --monitor (the monitor runs it)")
+            }
+            r.exitCommand = [path] + (a.lists["exit-command-arg"] ?? [])
+        }
         if let m = a.values["output-log-max"] {
             guard let n = Int64(m), n >= 0 else { throw Arguments.UsageError(description: "--output-log-max \(m) is not a size in bytes") }
             r.outputLogMax = n
@@ -66,7 +72,17 @@ enum Commands {
             unlink(fifo)
             state.status = .running
             try store.save(state)
-            if let spec = try? Launcher.readSpec(bundle: state.bundle) {
+            if let spec = try? Launcher.readSpec(bundle: state.bundle), !spec.hooks.poststart.isEmpty {
+                // runtime-spec: poststart runs after the user's process is
+                // executed. init runs startContainer hooks, then execs; its
+                // name (cove:init) changes at exec. Bounded by those hooks'
+                // timeouts, or ten seconds.
+                let bound = spec.hooks.startContainer.reduce(10.0) { $0 + Double($1.timeout ?? 0) }
+                let deadline = Clock.monotonicMilliseconds() + bound * 1000
+                while Clock.monotonicMilliseconds() < deadline,
+                      let comm = try? Files.readText("/proc/\(state.pid)/comm"), comm.hasPrefix("cove:init") {
+                    usleep(1_000)
+                }
                 HookRunner.runWarning(spec.hooks.poststart, kind: "poststart", state: state.publicJSON)
             }
             return 0

@@ -19,6 +19,9 @@ enum Launcher {
         /// file in docker's json-file format, rotated at `outputLogMax`.
         var outputLog: String? = nil
         var outputLogMax: Int64 = 0
+        /// With --monitor: run once the container has ended and its exit is
+        /// recorded (conmon's --exit-command: the front's cleanup, `--rm`).
+        var exitCommand: [String] = []
     }
 
     static func readSpec(bundle: String) throws -> RuntimeSpec {

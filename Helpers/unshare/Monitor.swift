@@ -71,6 +71,14 @@ enum Monitor {
             // Helpers the container had (cove-net) end with it: reap them
             // here rather than leave them to whatever init this machine has.
             Processes.reapRemaining(seconds: 2)
+            if let path = r.exitCommand.first {
+                // Its own process, in our session: it outlives us (it may
+                // delete this very container's state).
+                if (try? Processes.fork()) == 0 {
+                    _ = Processes.exec(path, r.exitCommand, Spawn.currentEnvironment)
+                    _exit(127)
+                }
+            }
             _exit(0)
         } catch {
             if savedStderr >= 0 { dup2(savedStderr, 2) }

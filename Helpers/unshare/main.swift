@@ -30,6 +30,10 @@ func usage() -> String {
 }
 
 func main() -> Int32 {
+    // As a container's init (`--init`): bind-mounted at /dev/init.
+    if CommandLine.arguments.first.map({ $0.hasSuffix("/init") || $0 == "init" }) == true {
+        return InitProcess.run(Array(CommandLine.arguments.dropFirst()))
+    }
     RuntimeLog.startedAt = Clock.monotonicMilliseconds()
     let argv = Array(CommandLine.arguments.dropFirst())
     let args: Arguments

@@ -138,6 +138,15 @@ int cove_lock_file(int fd, int shared) {
     do { r = fcntl(fd, F_SETLKW, &l); } while (r < 0 && errno == EINTR);
     return r;
 }
+int cove_try_lock_file(int fd, int shared) {
+    struct flock l;
+    memset(&l, 0, sizeof l);
+    l.l_type = shared ? F_RDLCK : F_WRLCK;
+    l.l_whence = SEEK_SET;
+    int r;
+    do { r = fcntl(fd, F_SETLK, &l); } while (r < 0 && errno == EINTR);
+    return r;
+}
 int cove_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 int cove_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 int cove_set_cloexec(int fd) {

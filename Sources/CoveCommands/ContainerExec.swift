@@ -38,7 +38,7 @@ struct ContainerExec: ParsableCommand {
                 args += ["--user", user]
             }
             if privileged { for c in DefaultSecurity.allCapabilities { args += ["--cap", c] } }
-            return try engine.exec(r, arguments: args + [r.id] + command)
+            return try engine.exec(r, arguments: args + [r.id] + command, interactive: interactive || tty)
         }
         throw ExitCode(code)
     }

@@ -6,22 +6,27 @@ import CoveEngine
 import CoveLinux
 
 /// Runs `body` for each named container, printing each name as docker does;
-/// failures are printed one line each and make the command exit 125 at the end.
+/// failures are printed one line each and make the command exit 125 at the
+/// end, or 1 when the only failures were names that match no container.
 func forEachContainer(_ names: [String], root: String?, print echo: Bool = true,
                       _ body: (ContainerEngine, ContainerRecord) throws -> Void) throws {
     let engine = try failing125 { try GlobalOptions.engine(root: root) }
-    var failed = false
+    var failed = false, missing = false
     for name in names {
         do {
             let r = try engine.containers.find(name)
             try body(engine, r)
             if echo { print(name) }
+        } catch let e as NoSuchContainer {
+            printError("Error: \(e)")
+            missing = true
         } catch {
             printError("Error: \(error)")
             failed = true
         }
     }
     if failed { throw ExitCode(125) }
+    if missing { throw ExitCode(1) }
 }
 
 struct ContainerStart: ParsableCommand {
@@ -146,7 +151,7 @@ struct ContainerGroup: ParsableCommand {
         subcommands: [ContainerRun.self, ContainerCreate.self, ContainerStart.self, ContainerStop.self,
                       ContainerRestart.self, ContainerKill.self, ContainerRemove.self, ContainerList.self,
                       ContainerLogs.self, ContainerInspect.self, ContainerWait.self, ContainerExec.self,
-                      ContainerRename.self, ContainerPrune.self])
+                      ContainerRename.self, ContainerTop.self, ContainerPort.self, ContainerCp.self, ContainerPrune.self])
 }
 
 /// A usage mistake found after parsing: one line, exit 125.

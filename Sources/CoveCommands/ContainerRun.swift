@@ -37,6 +37,8 @@ struct RunFlags: ParsableArguments {
     @Option(name: .long, help: "CPU limit.") var cpus: String?
     @Option(name: .customLong("pids-limit"), help: "Limit on processes.") var pidsLimit: Int?
     @Option(name: .long, help: "Where images are stored.") var root: String?
+    @Option(name: .customLong("log-opt"), help: ArgumentHelp("Log option: max-size=SIZE (rotation).", valueName: "opt"))
+    var logOpt: [String] = []
     @Option(name: .long, help: ArgumentHelp("Platform to pull (default: this machine).", valueName: "os/arch[/variant]"))
     var platform: String?
     @Option(name: .customLong("tls-verify"), help: "Require HTTPS with a verified certificate when pulling.")
@@ -55,7 +57,13 @@ struct RunFlags: ParsableArguments {
         o.userns = userns; o.initProcess = `init`; o.stopSignal = stopSignal; o.stopTimeout = stopTimeout
         o.labels = label; o.pull = pull; o.memory = memory; o.cpus = cpus; o.pidsLimit = pidsLimit
         o.storageDriver = GlobalOptions.storageDriver
-        guard ["missing", "always", "never", "newer"].contains(pull) else {
+        for opt in logOpt {
+            guard opt.hasPrefix("max-size="), let n = BundleBuilder.parseSize(String(opt.dropFirst(9))), n > 0 else {
+                throw EngineError("unsupported --log-opt \"\(opt)\": cove's json-file log takes max-size=SIZE")
+            }
+            o.logMaxSize = n
+        }
+        guard ["missing", "always", "never"].contains(pull) else {
             throw EngineError("invalid --pull \"\(pull)\": use missing, always or never")
         }
         if let s = stopSignal, Signals.parse(s) == nil { throw EngineError("invalid --stop-signal \"\(s)\"") }
@@ -95,7 +103,7 @@ enum ImageResolver {
             return result.record
         } catch {
             display.finish()
-            throw error
+            throw EngineError("image \(name) is not in the local store and pulling it failed: \(error)")
         }
     }
 }

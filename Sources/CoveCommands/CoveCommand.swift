@@ -11,7 +11,7 @@ public struct CoveCommand: AsyncParsableCommand {
         subcommands: [ContainerRun.self, ContainerCreate.self, ContainerStart.self, ContainerStop.self,
                       ContainerRestart.self, ContainerKill.self, ContainerRemove.self, ContainerList.self,
                       ContainerLogs.self, ContainerInspect.self, ContainerWait.self, ContainerExec.self,
-                      ContainerRename.self, ContainerGroup.self,
+                      ContainerRename.self, ContainerTop.self, ContainerPort.self, ContainerCp.self, ContainerGroup.self,
                       Pull.self, Login.self, Logout.self, Images.self, Tag.self, Rmi.self, Load.self, ImageCommand.self,
                       Info.self, DoctorCommand.self, VolumeCommand.self])
 

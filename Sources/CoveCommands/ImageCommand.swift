@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoveEngine
 import CoveImages
 import CoveModel
 
@@ -57,6 +58,7 @@ struct ImagePrune: ParsableCommand {
             let unnamed = try index.list().filter { $0.name.isEmpty }
             try index.remove(unnamed)
             _ = try index.collectGarbage()
+            try GlobalOptions.engine(root: store.root).collectUnusedLayers()
             for r in unnamed { print(r.config.hex) }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoveEngine
 import CoveImages
 
 /// `cove rmi IMAGE...`: removes names; an image no name refers to any more
@@ -33,6 +34,16 @@ struct Rmi: ParsableCommand {
                     throw ImageError("\(text) is named \(named.map(\.name).joined(separator: ", ")): "
                                      + "remove the names one by one, or all of them with -f")
                 }
+                // docker: an image a container was made from stays unless -f.
+                if !force, let engine = try? GlobalOptions.engine(root: store.root) {
+                    for config in Set(matched.map(\.config)) {
+                        let users = engine.containersUsing(imageID: config.description)
+                        if !users.isEmpty, matched.count == index.namesOf(config).count {
+                            throw ImageError("image \(text) is in use by container \(users.map(\.name).joined(separator: ", ")): "
+                                             + "remove the container first, or use rmi -f")
+                        }
+                    }
+                }
                 try index.remove(matched)
                 for r in named { print("Untagged: \(r.name)") }
                 let left = try index.list()
@@ -44,7 +55,10 @@ struct Rmi: ParsableCommand {
                 failed = true
             }
         }
-        do { _ = try index.collectGarbage() } catch {
+        do {
+            _ = try index.collectGarbage()
+            try GlobalOptions.engine(root: store.root).collectUnusedLayers()
+        } catch {
             printError("Error: \(error)")
             failed = true
         }

@@ -21,6 +21,10 @@ public struct BundleBuilder {
     /// Where `-v NAME:/path` and `--mount type=volume` find their volumes.
     public var volumes: VolumeStore?
 
+    /// With --init: the host path of cove-unshare, bind-mounted as the
+    /// container's /dev/init (it acts as init when called so).
+    public var initBinary: String?
+
     public init(options: RunOptions, image: StoredImage, layers: [String], containerDir: String, id: String) {
         self.options = options; self.image = image; self.layers = layers; self.containerDir = containerDir; self.id = id
     }
@@ -122,12 +126,15 @@ public struct BundleBuilder {
         users.first { $0.count > 5 && UInt32($0[2]) == uid }.map { String($0[5]) }
     }
 
-    /// A small file of the image, from the topmost layer holding it.
+    /// A small file of the image, from the topmost layer holding it. Read
+    /// with the layer as root (openat2 RESOLVE_IN_ROOT): a symlink in an
+    /// image (`etc -> /etc`) never reads the host's files.
     func readImageFile(_ rel: String) -> String {
         for dir in layers.reversed() {
-            if let mode = Files.lstatMode(dir + "/" + rel) {
-                guard mode & S_IFMT == S_IFREG, let t = try? Files.readText(dir + "/" + rel) else { return "" }
-                return t
+            guard let root = try? ConfinedRoot(dir) else { continue }
+            defer { root.close() }
+            if root.exists(rel) {
+                return root.readFile(rel).map { String(decoding: $0, as: UTF8.self) } ?? ""
             }
         }
         return ""
@@ -174,7 +181,7 @@ public struct BundleBuilder {
             ("terminal", .bool(options.tty)),
             ("user", .object([("uid", .int(user.uid)), ("gid", .int(user.gid)),
                               ("additionalGids", .array(user.groups.map { .int($0) }))])),
-            ("args", .array(args.map { .string($0) })),
+            ("args", .array(((initBinary != nil ? ["/dev/init", "--"] : []) + args).map { .string($0) })),
             ("env", .array(env.map { .string($0) })),
             ("cwd", .string(workdir)),
             ("capabilities", .object(["bounding", "effective", "permitted"].map { ($0, capsJSON) })),
@@ -182,10 +189,12 @@ public struct BundleBuilder {
                                          ("soft", .int(nofile))])])),
             ("noNewPrivileges", .bool(noNewPrivileges)),
         ]
-        if options.initProcess { processPairs.append(("x-cove-init", .bool(true))) }
 
-        let mounts = try ContainerMounts(options: options, containerDir: containerDir, volumes: volumes, layers: layers)
+        var mounts = try ContainerMounts(options: options, containerDir: containerDir, volumes: volumes, layers: layers)
             .all(rootMount: rootMount)
+        if let initBinary {
+            mounts.append(ContainerMounts.mount("/dev/init", "bind", initBinary, ["bind", "ro", "nosuid", "nodev"]))
+        }
         try writeEtcFiles()
 
         var namespaces = ["pid", "ipc", "uts", "mount", "cgroup", "user"]

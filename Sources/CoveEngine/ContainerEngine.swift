@@ -44,7 +44,16 @@ public struct ContainerEngine {
         var driver = try StorageDriver.decide(paths: paths, coveFS: fs, forced: o.storageDriver)
         if keepID != nil { driver = try driver.forKeepID() }
         try StoragePlace.check(driver, paths: paths)
-        let layers = try LayerCache(paths: paths, store: store, helpers: helpers).unpack(image)
+        let cache = try LayerCache(paths: paths, store: store, helpers: helpers)
+        // Shared until config.json names the layers: no collector meanwhile.
+        return try cache.withLock(exclusive: false) {
+            try create(o, image: image, record: record, layers: try cache.unpack(image), fs: fs, driver: driver,
+                       keepID: keepID)
+        }
+    }
+
+    func create(_ o: RunOptions, image: StoredImage, record: ImageRecord, layers: [String], fs: String,
+                driver: StorageDriver, keepID: KeepIDPlan? = nil) throws -> ContainerRecord {
 
         let created = Clock.rfc3339Now()
         var record = try containers.create { id in
@@ -56,6 +65,7 @@ public struct ContainerEngine {
             r.network = o.network
             r.ports = o.publish
             r.storageDriver = driver.name
+            r.logMaxSize = o.logMaxSize
             r.labels = o.labels.map { l in
                 l.firstIndex(of: "=").map { (String(l[..<$0]), String(l[l.index(after: $0)...])) } ?? (l, "")
             }
@@ -68,6 +78,7 @@ public struct ContainerEngine {
             var builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
             builder.keepID = keepID
             builder.volumes = try VolumeStore(paths: paths, helpers: helpers)
+            if o.initProcess { builder.initBinary = try helper("cove-unshare") }
             var out = try builder.build(rootMount: rootMount, rootPath: rootPath)
             out.config = try addNetwork(out.config, o)
             try Files.writeAtomically(dir + "/config.json", Array(out.config.serialized(pretty: true).utf8), mode: 0o600,
@@ -187,8 +198,13 @@ public struct ContainerEngine {
         // Helpers that outlive cove-unshare (cove-net, started as a hook)
         // are reparented here and reaped once the container has ended.
         try? Processes.becomeSubreaper()
+        // docker: without -i (or -t) the container's stdin is not ours.
+        var spawnOptions = Spawn.Options()
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if !r.interactive && !r.tty && null >= 0 { spawnOptions.fds = [(0, null)] }
+        defer { if null >= 0 { close(null) } }
         let pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), "--pid-file", pidFile, r.id],
-                                  env: Spawn.currentEnvironment)
+                                  env: Spawn.currentEnvironment, options: spawnOptions)
         let status = Processes.waitForwardingSignals(pid)
         Processes.reapRemaining(seconds: 2)
         let started = Files.exists(pidFile)
@@ -210,9 +226,17 @@ public struct ContainerEngine {
             $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil
             if restarted { $0.restarts += 1 }
         }
+        var cleanup: [String] = []
+        if r.autoRemove, let cove = try? Files.realPath("/proc/self/exe") {
+            // --rm with -d: the monitor removes the container when it ends.
+            cleanup = ["--exit-command", cove]
+            for arg in ["--root", paths.dataRoot, "--runroot", paths.runRoot, "rm", "-f", r.id] {
+                cleanup += ["--exit-command-arg", arg]
+            }
+        }
         let (status, _, err) = try Spawn.capture(unshare, Array(base.dropFirst()) + [
-            "run", "--detach", "--monitor", "--output-log", logPath(r), "--output-log-max", "\(64 << 20)",
-            "--bundle", paths.container(r.id), r.id])
+            "run", "--detach", "--monitor", "--output-log", logPath(r), "--output-log-max", "\(r.logMaxSize)"]
+            + cleanup + ["--bundle", paths.container(r.id), r.id])
         guard status == .exited(0) else {
             try? containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = 125 }
             try? clearRuntimeState(r)
@@ -269,13 +293,17 @@ public struct ContainerEngine {
 
     func removeFiles(_ r: ContainerRecord) throws {
         let dir = paths.container(r.id)
-        // The writable layer may hold files of the user's subordinate ids.
-        let subtrees = [dir + "/upper", dir + "/work", dir + "/rootfs"].filter { Files.lstatMode($0) != nil }
-        if !subtrees.isEmpty, let fs = helpers.find("cove-fs") {
-            let (status, _, _) = try Spawn.capture(fs, ["remove"] + subtrees)
-            if status != .exited(0) { for t in subtrees { try? Files.removeTree(t) } }
+        guard Files.lstatMode(dir) != nil else { return }
+        // The writable layer (or a copy cut short by a crash) may hold files
+        // of the user's subordinate ids: only cove-fs, in the user
+        // namespace, can remove those. A plain removal first: it is enough
+        // when every file is the user's own, and saves a namespace.
+        if (try? Files.removeTree(dir)) != nil { return }
+        let fs = try helper("cove-fs")
+        let (status, _, err) = try Spawn.capture(fs, ["remove", dir])
+        guard status == .exited(0) else {
+            throw EngineError("cannot remove \(dir): " + (Self.lastLine(err) ?? "cove-fs remove \(status)"))
         }
-        try Files.removeTree(dir)
     }
 
     static func lastLine(_ bytes: [UInt8]) -> String? {
@@ -289,9 +317,22 @@ public struct ContainerEngine {
 
 extension ContainerEngine {
     /// `cove-unshare exec …` with our stdio; signals passed on; its exit code.
-    public func exec(_ r: ContainerRecord, arguments: [String]) throws -> Int32 {
+    public func exec(_ r: ContainerRecord, arguments: [String], interactive: Bool = true) throws -> Int32 {
         let (unshare, base) = try runtimeArgs()
-        let pid = try Spawn.spawn(unshare, base + ["exec"] + arguments, env: Spawn.currentEnvironment)
+        var options = Spawn.Options()
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if !interactive && null >= 0 { options.fds = [(0, null)] }
+        defer { if null >= 0 { close(null) } }
+        let pid = try Spawn.spawn(unshare, base + ["exec"] + arguments, env: Spawn.currentEnvironment, options: options)
         return Processes.waitForwardingSignals(pid).code
+    }
+}
+
+extension ContainerEngine {
+    /// `cove-unshare --root … ARGS`, captured.
+    public func runtime(_ args: [String]) throws -> (ExitStatus, [UInt8], [UInt8]) {
+        let (unshare, base) = try runtimeArgs()
+        let r = try Spawn.capture(unshare, Array(base.dropFirst()) + args)
+        return (r.status, r.out, r.err)
     }
 }

@@ -28,6 +28,7 @@ public struct ContainerRecord: Sendable {
     public var finishedAt = ""
     public var exitCode: Int32?
     public var restarts = 0
+    public var logMaxSize: Int64 = 64 << 20
     /// The JSON of the options the container was created with (for inspect).
     public var hostConfig: JSON = .object([])
 
@@ -44,6 +45,7 @@ public struct ContainerRecord: Sendable {
             ("interactive", .bool(interactive)), ("stopSignal", .string(stopSignal)), ("stopTimeout", .int(stopTimeout)),
             ("storageDriver", .string(storageDriver)), ("startedAt", .string(startedAt)),
             ("finishedAt", .string(finishedAt)), ("restarts", .int(restarts)), ("hostConfig", hostConfig),
+            ("logMaxSize", .int(logMaxSize)),
         ]
         if let exitCode { o.append(("exitCode", .int(exitCode))) }
         return .object(o)
@@ -68,6 +70,7 @@ public struct ContainerRecord: Sendable {
         finishedAt = j["finishedAt"]?.stringValue ?? ""
         exitCode = j["exitCode"]?.int64Value.map { Int32(truncatingIfNeeded: $0) }
         restarts = Int(j["restarts"]?.int64Value ?? 0)
+        logMaxSize = j["logMaxSize"]?.int64Value ?? (64 << 20)
         hostConfig = j["hostConfig"] ?? .object([])
     }
 

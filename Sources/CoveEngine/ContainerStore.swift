@@ -42,7 +42,7 @@ public struct ContainerStore: Sendable {
         if let r = all.first(where: { $0.name == key || $0.id == key }) { return r }
         let matches = all.filter { $0.id.hasPrefix(key) }
         if matches.count > 1 { throw EngineError("container ID \(key) is ambiguous: give more digits") }
-        guard let r = matches.first else { throw EngineError("no such container: \(key)") }
+        guard let r = matches.first else { throw NoSuchContainer(name: key) }
         return r
     }
 
@@ -68,9 +68,16 @@ public struct ContainerStore: Sendable {
         try Files.writeAtomically(recordPath(r.id), Array(r.json.serialized(pretty: true).utf8), mode: 0o600, durable: false)
     }
 
-    /// Re-reads a record, changes it and writes it back.
+    /// Re-reads a record, changes it and writes it back, under the lock so
+    /// that two commands changing one container (a run ending, a rename)
+    /// do not undo each other.
     @discardableResult
     public func update(_ id: String, _ change: (inout ContainerRecord) -> Void) throws -> ContainerRecord {
+        try withLock { try updateUnlocked(id, change) }
+    }
+
+    @discardableResult
+    func updateUnlocked(_ id: String, _ change: (inout ContainerRecord) -> Void) throws -> ContainerRecord {
         var r = try ContainerRecord(json: JSON.parse(try Files.read(recordPath(id))))
         change(&r)
         try save(r)
@@ -83,7 +90,7 @@ public struct ContainerStore: Sendable {
             if list().contains(where: { $0.name == name && $0.id != id }) {
                 throw EngineError("the container name \"\(name)\" is already in use")
             }
-            try update(id) { $0.name = name }
+            try updateUnlocked(id) { $0.name = name }
         }
     }
 
@@ -142,4 +149,11 @@ enum Names {
     static func isAlnum(_ c: UInt8) -> Bool {
         (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
     }
+}
+
+/// A name or ID that matches no container: docker's and podman's `rm`,
+/// `stop`, `kill`… exit 1 for it, not 125.
+public struct NoSuchContainer: Error, CustomStringConvertible, Sendable {
+    public let name: String
+    public var description: String { "no such container: \(name)" }
 }

@@ -19,12 +19,16 @@ public struct CovePaths: Sendable {
 
     public static func resolve(root: String? = nil, runroot: String? = nil) throws -> CovePaths {
         func nonEmpty(_ s: String?) -> String? { s.flatMap { $0.isEmpty ? nil : $0 } }
-        let data = nonEmpty(root).map { Files.absolute($0) } ?? nonEmpty(Environment.get("COVE_ROOT"))
-            ?? ((nonEmpty(Environment.get("XDG_DATA_HOME")) ?? (Environment.get("HOME") ?? "/") + "/.local/share") + "/cove")
+        // Relative values would end up relative in config.json (which
+        // cove-unshare reads from the bundle): made absolute here; XDG
+        // variables that are relative are ignored, as the XDG spec says.
+        func absoluteXDG(_ s: String?) -> String? { nonEmpty(s).flatMap { $0.hasPrefix("/") ? $0 : nil } }
+        let data = nonEmpty(root).map { Files.absolute($0) } ?? nonEmpty(Environment.get("COVE_ROOT")).map { Files.absolute($0) }
+            ?? ((absoluteXDG(Environment.get("XDG_DATA_HOME")) ?? (Environment.get("HOME") ?? "/") + "/.local/share") + "/cove")
         let run: String
-        if let r = nonEmpty(runroot).map({ Files.absolute($0) }) ?? nonEmpty(Environment.get("COVE_RUNROOT")) {
+        if let r = nonEmpty(runroot).map({ Files.absolute($0) }) ?? nonEmpty(Environment.get("COVE_RUNROOT")).map({ Files.absolute($0) }) {
             run = r
-        } else if let x = nonEmpty(Environment.get("XDG_RUNTIME_DIR")), Files.isDirectory(x) {
+        } else if let x = absoluteXDG(Environment.get("XDG_RUNTIME_DIR")), Files.isDirectory(x) {
             run = x + "/cove"
         } else {
             // As cove-unshare: a private directory under /tmp, ours and 0700.

@@ -49,8 +49,13 @@ public struct Doctor: Sendable {
     public func run() -> [DoctorFinding] {
         [subordinateIDs("/etc/subuid", kind: "uid"), subordinateIDs("/etc/subgid", kind: "gid"),
          idMapper("newuidmap"), idMapper("newgidmap"), userNamespaces(), runtimeDirectory(),
-         device("/dev/fuse", use: "fuse-overlayfs, the layered root when the kernel's overlay cannot be used"),
-         device("/dev/net/tun", use: "cove-net, a container's network"), storage(), cgroups(), ping(),
+         device("/dev/fuse", use: "fuse-overlayfs, the layered root when the kernel's overlay cannot be used",
+                severity: .note),
+         // The default network needs it: without it every `cove run` but
+         // --network none|host fails.
+         device("/dev/net/tun", use: "cove-net, a container's default network (or run with --network none)",
+                severity: .problem),
+         storage(), cgroups(), ping(),
          unprivilegedPorts()]
     }
 
@@ -122,13 +127,13 @@ public struct Doctor: Sendable {
         return DoctorFinding(severity: .ok, check: check, message: dir)
     }
 
-    func device(_ path: String, use: String) -> DoctorFinding {
+    func device(_ path: String, use: String, severity: DoctorFinding.Severity) -> DoctorFinding {
         guard probe.stat(path) != nil else {
-            return DoctorFinding(severity: .note, check: path, message: "missing; needed by \(use)",
+            return DoctorFinding(severity: severity, check: path, message: "missing; needed by \(use)",
                                  fix: "sudo modprobe \(path == "/dev/fuse" ? "fuse" : "tun")")
         }
         if probe.canReadWrite(path) { return DoctorFinding(severity: .ok, check: path, message: "usable") }
-        return DoctorFinding(severity: .note, check: path, message: "not readable and writable by \(probe.userName); needed by \(use)",
+        return DoctorFinding(severity: severity, check: path, message: "not readable and writable by \(probe.userName); needed by \(use)",
                              fix: "sudo chmod 0666 \(path) (distributions do it with a udev rule)")
     }
 

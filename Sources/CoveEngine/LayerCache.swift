@@ -3,12 +3,18 @@ import Glibc
 #endif
 import CoveImages
 import CoveLinux
+import CoveModel
 
-/// Unpacked layers, one directory per diff_id under `<root>/layers`, made
+/// Unpacked layers, one directory per chain ID under `<root>/layers`, made
 /// by `cove-fs unpack` inside a user namespace with the user's mapping.
 /// cove-fs writes each into a temporary name and renames it into place, so
 /// a directory here is always whole; a lock per layer keeps two commands
-/// from unpacking the same layer at once.
+/// from unpacking the same layer at once. The key is the chain ID (the
+/// OCI image spec's: a digest over the diff_ids from the bottom up), not
+/// the diff_id: what an unpack writes depends on the layers below (a
+/// whiteout under a directory no lower layer has is dropped; implicit
+/// parents take the lower layers' owners), so one tar over two bases is
+/// two directories.
 public struct LayerCache: Sendable {
     public let directory: String
     public let store: ContentStore
@@ -24,16 +30,36 @@ public struct LayerCache: Sendable {
         try Files.makeDirectories(directory, mode: 0o700)
     }
 
-    public func path(_ layer: StoredImage.Layer) -> String { directory + "/" + layer.diffID.hex }
+    /// The cache's lock: held shared by a container's creation from its
+    /// unpack until its config.json names the layers, exclusive by the
+    /// collector, so it never takes layers a creation is about to use.
+    public func withLock<T>(exclusive: Bool, _ body: () throws -> T) throws -> T {
+        let fd = exclusive ? try FileLock.acquire(directory + "/.lock") : try FileLock.acquireShared(directory + "/.lock")
+        defer { close(fd) }
+        return try body()
+    }
+
+    /// The chain IDs of an image's layers, bottom first: ChainID(L0) =
+    /// DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)).
+    public static func chainIDs(_ image: StoredImage) -> [String] {
+        var out: [String] = []
+        for layer in image.layers {
+            guard let below = out.last else { out.append(layer.diffID.hex); continue }
+            out.append(SHA256.hex(Array("sha256:\(below) \(layer.diffID)".utf8)))
+        }
+        return out
+    }
 
     /// The image's layer directories, bottom first, unpacking what is missing.
     public func unpack(_ image: StoredImage) throws -> [String] {
         var done: [String] = []
-        for layer in image.layers {
-            let dir = path(layer)
+        for (layer, chain) in zip(image.layers, Self.chainIDs(image)) {
+            let dir = directory + "/" + chain
             if !Files.isDirectory(dir) {
-                let lock = try FileLock.acquire(directory + "/." + layer.diffID.hex + ".lock")
-                defer { close(lock); unlink(directory + "/." + layer.diffID.hex + ".lock") }
+                // Lock files stay: unlinking one would let a second waiter
+                // lock a new file while the first still holds the old.
+                let lock = try FileLock.acquire(directory + "/." + chain + ".lock")
+                defer { close(lock) }
                 if !Files.isDirectory(dir) {
                     var args = ["unpack", "--blob", store.blobPath(layer.digest), "--diff-id", layer.diffID.description,
                                 "--into", dir]

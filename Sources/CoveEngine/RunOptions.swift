@@ -34,6 +34,8 @@ public struct RunOptions: Sendable {
     public var cpus: String?
     public var pidsLimit: Int?
     public var storageDriver: String?
+    /// The json-file log is rotated past this size (docker's max-size).
+    public var logMaxSize: Int64 = 64 << 20
 
     public init() {}
 }

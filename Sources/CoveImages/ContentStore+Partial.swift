@@ -175,8 +175,11 @@ public final class PartialBlob {
 
     /// Removes the partial file (its bytes are wrong) and lets go of it.
     func discard() {
+        // Only while this process holds it: once let go, the name may be
+        // another pull's new partial file.
+        guard fd >= 0 else { return }
         unlink(path)
-        if fd >= 0 { close(fd) }
+        close(fd)
         fd = -1
     }
 

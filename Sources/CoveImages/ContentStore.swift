@@ -125,19 +125,29 @@ public struct ContentStore: Sendable {
     /// The same, with `keep` worked out under the exclusive lock, so that
     /// nothing named meanwhile is taken.
     public func garbageCollect(keep computeKeep: () throws -> Set<Digest>) throws -> Int {
-        try withLock(exclusive: true) {
-            let keep = try computeKeep()
-            removeStaleIngests(all: true)
-            removePartials()
-            var removed = 0
-            for name in try Files.listDirectory(blobDir) {
-                guard let d = try? Digest(hex: name), keep.contains(d) else {
-                    if unlink(blobDir + "/" + name) == 0 { removed += 1 }
-                    continue
-                }
+        try withLock(exclusive: true) { try collectLocked(computeKeep) }
+    }
+
+    /// The same only when no other cove command holds the store now (after
+    /// a failed pull: its garbage goes, but it never waits on other pulls).
+    public func garbageCollectIfIdle(keep computeKeep: () throws -> Set<Digest>) throws -> Int {
+        guard let fd = try FileLock.tryAcquire(lockPath) else { return 0 }
+        defer { close(fd) }
+        return try collectLocked(computeKeep)
+    }
+
+    func collectLocked(_ computeKeep: () throws -> Set<Digest>) throws -> Int {
+        let keep = try computeKeep()
+        removeStaleIngests(all: true)
+        removePartials()
+        var removed = 0
+        for name in try Files.listDirectory(blobDir) {
+            guard let d = try? Digest(hex: name), keep.contains(d) else {
+                if unlink(blobDir + "/" + name) == 0 { removed += 1 }
+                continue
             }
-            return removed
         }
+        return removed
     }
 
     /// Ingest files are named `<pid>-<random>`: one whose process is gone

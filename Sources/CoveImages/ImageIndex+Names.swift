@@ -24,6 +24,11 @@ extension ImageIndex {
         return byID
     }
 
+    /// The named records of one image (its config digest).
+    public func namesOf(_ config: Digest) -> [ImageRecord] {
+        ((try? list()) ?? []).filter { $0.config == config }
+    }
+
     /// Names `record`'s image `name` as well (`cove tag`).
     public func tag(_ record: ImageRecord, as name: String) throws -> ImageRecord {
         let normalized: String
@@ -46,22 +51,30 @@ extension ImageIndex {
     /// working the set out under the store's exclusive lock. Returns the
     /// number of blobs removed.
     public func collectGarbage() throws -> Int {
-        try store.garbageCollect {
-            var keep = Set<Digest>()
-            for r in try readUnlocked() {
-                keep.insert(r.manifest)
-                keep.insert(r.config)
-                // A manifest we cannot read hides which layers to keep:
-                // better to remove nothing.
-                guard let bytes = try? store.read(r.manifest), let json = try? JSON.parse(bytes) else {
-                    throw ImageError("cannot read the manifest \(r.manifest) of \(r.name.isEmpty ? r.config.shortID : r.name): "
-                                     + "nothing was garbage-collected; remove that image with `cove rmi -f`")
-                }
-                for l in json["layers"]?.arrayValue ?? [] {
-                    if let d = l["digest"]?.stringValue, let digest = try? Digest(parsing: d) { keep.insert(digest) }
-                }
+        try store.garbageCollect { try keepSet() }
+    }
+
+    /// As collectGarbage, only when the store is idle now: never waits.
+    public func collectGarbageIfIdle() throws -> Int {
+        try store.garbageCollectIfIdle { try keepSet() }
+    }
+
+    /// Every blob an image in images.json refers to. Call under the lock.
+    func keepSet() throws -> Set<Digest> {
+        var keep = Set<Digest>()
+        for r in try readUnlocked() {
+            keep.insert(r.manifest)
+            keep.insert(r.config)
+            // A manifest we cannot read hides which layers to keep:
+            // better to remove nothing.
+            guard let bytes = try? store.read(r.manifest), let json = try? JSON.parse(bytes) else {
+                throw ImageError("cannot read the manifest \(r.manifest) of \(r.name.isEmpty ? r.config.shortID : r.name): "
+                                 + "nothing was garbage-collected; remove that image with `cove rmi -f`")
             }
-            return keep
+            for l in json["layers"]?.arrayValue ?? [] {
+                if let d = l["digest"]?.stringValue, let digest = try? Digest(parsing: d) { keep.insert(digest) }
+            }
         }
+        return keep
     }
 }

@@ -75,15 +75,29 @@ public struct Puller: Sendable {
         }
         do {
             let record = try await pullLocked(ref, client, created, progress)
-            close(lock)
             await client.shutdown()
             progress(.writingManifest)
-            try ImageIndex(store: store).put([record])
+            // Named before the shared lock goes: a garbage collection waiting
+            // for its exclusive lock must find the new image in images.json.
+            // put() upgrades this process's POSIX lock; two pulls upgrading
+            // at once get EDEADLK from the kernel for one of them: retry.
+            for attempt in 0... {
+                do { try ImageIndex(store: store).put([record]); break } catch let e as SyscallError
+                    where e.errno == EDEADLK && attempt < 1000 {
+                    usleep(5_000)
+                }
+            }
+            close(lock)
             return PullResult(record: record, fetched: created.all.count)
         } catch {
-            if !(error is TransportFailure) { store.remove(created.all) }
             close(lock)
             await client.shutdown()
+            // Bad content: what this pull stored is garbage now, unless
+            // another pull named it meanwhile; the collector works that out
+            // under the exclusive lock (skipped when other commands run: a
+            // later one collects). A broken connection keeps everything,
+            // partial download included, for the next pull to continue.
+            if !(error is TransportFailure) { _ = try? ImageIndex(store: store).collectGarbageIfIdle() }
             throw error
         }
     }

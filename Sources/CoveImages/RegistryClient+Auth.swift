@@ -36,7 +36,16 @@ extension RegistryClient {
         if !scope.isEmpty { query.append("scope=" + Self.formEncode(scope)) }
         let url = realm + (query.isEmpty ? "" : (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
         var request = HTTPClientRequest(url: url)
-        if let credentials { request.headers.add(name: "Authorization", value: credentials.basicHeader) }
+        // A password goes in clear over plain HTTP: only to a realm on
+        // loopback or when the registry itself is insecure (--tls-verify=false).
+        if let credentials {
+            let realmHost = String(RegistryEndpoint.origin(realm).split(separator: "/").last ?? "")
+            guard realm.hasPrefix("https://") || endpoint.insecure || RegistryEndpoint.isLoopback(realmHost) else {
+                throw ImageError("\(endpoint.registry) sends credentials for a token to \(realm), over plain HTTP: refused; "
+                                 + "use --tls-verify=false only if you trust that network")
+            }
+            request.headers.add(name: "Authorization", value: credentials.basicHeader)
+        }
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: .seconds(30))

@@ -57,6 +57,10 @@ public final class RegistryClient: Sendable {
         var failures: [String] = []
         for scheme in endpoint.schemes {
             let url = endpoint.url(scheme, "/v2/")
+            if endpoint.refusesConnections(scheme) {
+                failures.append("\(scheme): connection refused")
+                continue
+            }
             let response: HTTPClientResponse
             do {
                 // A scheme the server does not speak may hang rather than

@@ -93,26 +93,11 @@ extension ImageConfig {
 }
 
 extension ImageIndex {
-    /// Finds an image the way docker does: by full or short name
-    /// (`busybox` → `docker.io/library/busybox:latest`, `localhost/x`),
-    /// by ID (config digest, or a prefix of at least 3 hex digits), or by
-    /// manifest digest.
+    /// One image, as `lookup` finds it (name, short name, ID or ID prefix),
+    /// or podman's name for a locally made image (`x` → `localhost/x:latest`).
     public func find(_ text: String) throws -> ImageRecord? {
-        let all = try list()
-        if let r = all.first(where: { $0.name == text }) { return r }
-        if let ref = try? ImageReference(parsing: text) {
-            if let r = all.first(where: { $0.name == ref.description }) { return r }
-            // podman: images made locally are named localhost/NAME.
-            let local = "localhost/" + text + (text.contains(":") ? "" : ":latest")
-            if let r = all.first(where: { $0.name == local }) { return r }
-        }
-        var hex = Substring(text)
-        if hex.hasPrefix("sha256:") { hex = hex.dropFirst(7) }
-        if hex.count >= 3, hex.allSatisfy(\.isHexDigit) {
-            let matches = all.filter { $0.config.hex.hasPrefix(hex) || $0.manifest.hex.hasPrefix(hex) }
-            if Set(matches.map(\.config)).count > 1 { throw ImageError("image ID \(text) is ambiguous: give more digits") }
-            return matches.first
-        }
-        return nil
+        if let r = try lookup(text).first { return r }
+        guard (try? ImageReference(parsing: text)) != nil else { return nil }
+        return try lookup("localhost/" + text + (text.contains(":") ? "" : ":latest")).first
     }
 }

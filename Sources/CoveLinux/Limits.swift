@@ -63,6 +63,19 @@ public enum FileLock {
     /// but none while someone holds `acquire`'s exclusive lock.
     public static func acquireShared(_ path: String) throws -> Int32 { try lock(path, shared: true) }
 
+    /// The exclusive lock if nobody holds the file now, else nil.
+    public static func tryAcquire(_ path: String) throws -> Int32? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { throw SyscallError("open lock \(path)") }
+        if cove_try_lock_file(fd, 0) != 0 {
+            let e = errno
+            close(fd)
+            if e == EAGAIN || e == EACCES { return nil }
+            throw SyscallError("lock \(path)", errno: e)
+        }
+        return fd
+    }
+
     static func lock(_ path: String, shared: Bool) throws -> Int32 {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd < 0 { throw SyscallError("open lock \(path)") }

@@ -134,6 +134,25 @@ public struct ConfinedRoot: Sendable {
         return fd
     }
 
+    /// A small regular file's bytes, `inside` resolved in the root; nil when
+    /// it is missing, not a regular file, or larger than `limit`.
+    public func readFile(_ inside: String, limit: Int = 1 << 20) -> [UInt8]? {
+        let fd = cove_openat2(self.fd, relative(inside), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0, COVE_RESOLVE_IN_ROOT)
+        if fd < 0 { return nil }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) <= limit else { return nil }
+        return try? Files.readAll(fd: fd, limit: limit, what: inside)
+    }
+
+    /// Whether `inside` exists (without following its last component).
+    public func exists(_ inside: String) -> Bool {
+        let fd = cove_openat2(self.fd, relative(inside), COVE_O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, COVE_RESOLVE_IN_ROOT)
+        if fd < 0 { return false }
+        Glibc.close(fd)
+        return true
+    }
+
     /// `inside` with every symlink resolved as if the root were "/": an
     /// absolute link target or ".." never leaves it. Components that do not
     /// exist yet are kept as they are.

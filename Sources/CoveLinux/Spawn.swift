@@ -82,24 +82,45 @@ public enum Spawn {
 }
 
 extension Processes {
-    /// Waits for `pid`, passing on the signals a terminal or supervisor
-    /// sends us (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT) with kill(2).
+    /// Waits for `pid`, passing on the signals a supervisor sends us with
+    /// kill(2) (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT). Handlers,
+    /// not a blocked mask: the front may have other threads (a pull's), and
+    /// a signal that lands on one of them must not kill us.
     public static func waitForwardingSignals(_ pid: pid_t) -> ExitStatus {
         let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT]
-        let all = [SIGCHLD] + forwarded
-        Signals.block(all)
-        defer { Signals.unblockAll() }
+        var relay: [Int32] = [-1, -1]
+        let pidfd = cove_pidfd_open(pid)
+        if pidfd < 0 || cove_pipe_cloexec(&relay) != 0 {
+            if pidfd >= 0 { close(pidfd) }
+            return (try? wait(pid)) ?? .exited(255)
+        }
+        _ = fcntl(relay[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(relay[1], F_SETFL, O_NONBLOCK)
+        _ = forwarded.withUnsafeBufferPointer { cove_relay_signals($0.baseAddress, Int32($0.count), relay[1]) }
+        defer {
+            _ = forwarded.withUnsafeBufferPointer { cove_restore_signals($0.baseAddress, Int32($0.count)) }
+            close(relay[0]); close(relay[1]); close(pidfd)
+        }
+        var buf = [UInt8](repeating: 0, count: 64)
         while true {
-            // Reap first: a SIGCHLD that came before the block is lost.
-            var status: Int32 = 0
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { return ExitStatus(raw: status) }
-            if r < 0 && errno != EINTR { return .exited(255) }
-            // A terminal's signals (^C, ^\\, a hangup) reach the child's
-            // process group already; pass on only what a process sent us.
-            var fromKernel: Int32 = 0
-            let sig = all.withUnsafeBufferPointer { cove_wait_signal_info($0.baseAddress, Int32($0.count), &fromKernel) }
-            if sig != SIGCHLD && sig > 0 && fromKernel == 0 { Glibc.kill(pid, sig) }
+            var pfds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
+                        pollfd(fd: relay[0], events: Int16(POLLIN), revents: 0)]
+            if poll(&pfds, 2, -1) < 0 && errno != EINTR { return (try? wait(pid)) ?? .exited(255) }
+            if pfds[1].revents != 0 {
+                let n = buf.withUnsafeMutableBytes { read(relay[0], $0.baseAddress, $0.count) }
+                var i = 0
+                // A terminal's signals (^C, ^\\, a hangup) reach the child's
+                // process group already; pass on only what a process sent us.
+                while i + 1 < n {
+                    if buf[i + 1] == 0 { Glibc.kill(pid, Int32(buf[i])) }
+                    i += 2
+                }
+            }
+            if pfds[0].revents != 0 {
+                var status: Int32 = 0
+                let r = waitpid(pid, &status, 0)
+                return r == pid ? ExitStatus(raw: status) : .exited(255)
+            }
         }
     }
 

@@ -89,6 +89,9 @@ struct DoctorTests {
         var host = FakeHost()
         host.readWrite = []
         #expect(findings(host)["/dev/net/tun"]?.fix == "sudo chmod 0666 /dev/net/tun (distributions do it with a udev rule)")
+        // The default network needs the tun device; fuse is only a fallback.
+        #expect(findings(host)["/dev/net/tun"]?.severity == .problem)
+        #expect(findings(host)["/dev/fuse"]?.severity == .note)
     }
 
     @Test func storageOnNFSIsAProblemWithWhereToPutIt() {

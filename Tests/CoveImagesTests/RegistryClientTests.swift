@@ -27,7 +27,9 @@ struct AuthChallengeTests {
 
     @Test(arguments: ["", ",", "   ", "=", "\"", "Bearer realm=", "Bearer realm=\"unterminated"])
     func oddHeadersEndWithoutTrouble(header: String) {
-        _ = AuthChallenge.parse(header)
+        let parsed = AuthChallenge.parse(header)
+        #expect(parsed.allSatisfy { !$0.scheme.isEmpty && !$0.scheme.contains("=") })
+        #expect(parsed.map(\.scheme) == (header.hasPrefix("Bearer") ? ["bearer"] : []))
     }
 
     @Test func unquotedValues() {

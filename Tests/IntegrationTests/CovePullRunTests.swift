@@ -45,9 +45,17 @@ struct CovePullRunTests {
         #expect(!merged.stderr.contains("Writing manifest"))
         let layerDirs = try FileManager.default.contentsOfDirectory(atPath: scratch.root + "/layers").filter { !$0.hasPrefix(".") }
         #expect(layerDirs.count == 4)
-        // rmi refuses nothing here: no container uses the image any more.
+        // A container made from the image keeps it from rmi (docker's rule)…
+        let kept = try scratch.cove(root + ["create", "--name", "keeper", "--network", "none", pushed.ref])
+        #expect(kept.status == 0, "\(kept.stderr)")
+        let refused = try scratch.cove(root + ["rmi", pushed.ref])
+        #expect(refused.status == 125 && refused.stderr.contains("keeper"), "\(refused.stderr)")
+        #expect(try scratch.cove(root + ["rm", "keeper"]).status == 0)
+        // …and once it is gone, rmi takes the blobs and the unpacked layers.
         let rmi = try scratch.cove(root + ["rmi", pushed.ref])
         #expect(rmi.status == 0, "\(rmi.stderr)")
-        _ = try? scratch.cove(["--root", scratch.root, "image", "prune", "-a", "-f"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.root + "/layers").filter { !$0.hasPrefix(".") }
+        #expect(left.isEmpty, "\(left)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.root + "/blobs/sha256").isEmpty)
     }
 }

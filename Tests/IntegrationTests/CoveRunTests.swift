@@ -207,26 +207,32 @@ struct CoveNetworkTests {
     let img = FrontFixture.plain
     func cove(_ args: [String], timeout: Double = 60) throws -> Harness.Output { try FrontFixture.cove(args, timeout: timeout) }
 
-    /// cove-net processes that are alive (zombies excluded: they hold nothing).
-    static func liveCoveNets() -> [String] {
-        let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return procs.filter { $0.allSatisfy(\.isNumber) }.filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            let comm = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
-            let state = stat[stat.index(close, offsetBy: 2)]
-            return comm.hasPrefix("cove-net") && state != "Z"
-        }
+    /// (comm, state, ppid) of a process, from /proc/PID/stat.
+    static func stat(_ pid: String) -> (comm: String, state: Character, ppid: String)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
+        let rest = text[text.index(after: close)...].split(separator: " ")
+        guard rest.count > 2, let state = rest[0].first else { return nil }
+        return (String(text[text.index(after: open)..<close]), state, String(rest[1]))
     }
 
+    /// The live cove-net processes (and their connectors) that are
+    /// children of `parent`, a container's monitor; zombies hold nothing.
+    static func coveNets(under parent: String) -> [String] {
+        let procs = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }
+        let nets = procs.filter { p in stat(p).map { $0.comm.hasPrefix("cove-net") && $0.ppid == parent && $0.state != "Z" } ?? false }
+        let connectors = procs.filter { p in stat(p).map { nets.contains($0.ppid) && $0.state != "Z" } ?? false }
+        return nets + connectors
+    }
+
+    static func alive(_ pid: String) -> Bool { stat(pid).map { $0.state != "Z" } ?? false }
+
     @Test func theDefaultNetworkIsSlirpWithDNSAt10_0_2_3() throws {
-        let before = Self.liveCoveNets()
         let r = try cove(["run", "--rm", img, "sh", "-c", "ip -4 addr show tap0; cat /etc/resolv.conf; ip route"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("inet 10.0.2.100/24"))
         #expect(r.stdout.contains("nameserver 10.0.2.3"))
         #expect(r.stdout.contains("default via 10.0.2.2"))
-        #expect(Self.liveCoveNets() == before)
     }
 
     @Test func hostLoopbackOnlyWhenAllowed() throws {
@@ -246,7 +252,6 @@ struct CoveNetworkTests {
     @Test func aPublishedPortReachesTheContainerAndEndsWithIt() throws {
         let port = try LoopbackServer.freePort()
         let name = "p\(getpid())"
-        let before = Self.liveCoveNets()
         let run = try cove(["run", "-d", "--name", name, "-p", "127.0.0.1:\(port):80", img, "httpd", "-f", "-p", "80", "-h", "/etc"])
         #expect(run.status == 0, "\(run.stderr)")
         defer { _ = try? cove(["rm", "-f", name]) }
@@ -264,8 +269,13 @@ struct CoveNetworkTests {
         let id = try cove(["inspect", "-f", "{{.Id}}", name]).stdout
         #expect(body == String(id.prefix(12)) + "\n")
         #expect(try cove(["ps", "--format", "{{.Ports}}"]).stdout.contains("127.0.0.1:\(port):80"))
+        // The container's cove-net and its connector: children of its monitor.
+        let initPid = try cove(["inspect", "-f", "{{.State.Pid}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let monitor = try #require(Self.stat(initPid)?.ppid)
+        let helpers = Self.coveNets(under: monitor)
+        #expect(helpers.count == 2, "cove-net and its connector: \(helpers)")
         #expect(try cove(["rm", "-f", name]).status == 0)
-        #expect(Self.liveCoveNets() == before)
+        #expect(helpers.allSatisfy { !Self.alive($0) }, "left behind: \(helpers.filter(Self.alive))")
     }
 }
 
@@ -312,5 +322,178 @@ final class LoopbackServer {
             bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 } }
         guard ok else { throw Harness.SetupFailure(description: "no free port") }
         return Int(UInt16(bigEndian: a.sin_port))
+    }
+}
+
+/// --init, top, port, logs -f, restart, and records that outlive the runroot.
+@Suite(.serialized, .enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
+struct CoveMoreVerbsTests {
+    let img = FrontFixture.plain
+    func cove(_ args: [String], timeout: Double = 60) throws -> Harness.Output { try FrontFixture.cove(args, timeout: timeout) }
+
+    /// With --init, PID 1 is cove's init; the command is its child, gets the
+    /// stop signal and its exit code comes through; orphans are reaped.
+    @Test func initReapsForwardsAndPassesTheExitCode() throws {
+        let r = try cove(["run", "--rm", "--init", "--network", "none", img, "sh", "-c",
+                          "cat /proc/1/cmdline | tr '\\0' ' '; echo; (sleep 0.1 &); sleep 0.3; ps -o stat | grep -c Z; exit 5"])
+        #expect(r.status == 5, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.first == "/dev/init -- sh -c cat /proc/1/cmdline | tr '\\0' ' '; echo; (sleep 0.1 &); sleep 0.3; ps -o stat | grep -c Z; exit 5 ")
+        #expect(lines.last == "0", "a zombie was left: \(r.stdout)")
+        let name = "i\(getpid())"
+        #expect(try cove(["run", "-d", "--init", "--name", name, "--network", "none", img, "sh", "-c",
+                          "trap 'exit 9' TERM; while :; do sleep 0.1; done"]).status == 0)
+        defer { _ = try? cove(["rm", "-f", name]) }
+        #expect(try cove(["stop", "-t", "5", name]).status == 0)
+        #expect(try cove(["inspect", "-f", "{{.State.ExitCode}}", name]).stdout == "9\n")
+        let missing = try cove(["run", "--rm", "--init", "--network", "none", img, "no-such-thing"])
+        #expect(missing.status == 127, "\(missing.stderr)")
+    }
+
+    @Test func topPortAndFollowedLogs() throws {
+        let name = "v\(getpid())"
+        let port = try LoopbackServer.freePort()
+        let run = try cove(["run", "-d", "--name", name, "-p", "127.0.0.1:\(port):80", img, "sh", "-c",
+                            "for i in 1 2 3; do echo tick $i; sleep 0.2; done; sleep 300"])
+        #expect(run.status == 0, "\(run.stderr)")
+        defer { _ = try? cove(["rm", "-f", name]) }
+        let top = try cove(["top", name])
+        #expect(top.status == 0 && top.stdout.contains("sleep"), "\(top.stdout) \(top.stderr)")
+        #expect(try cove(["port", name]).stdout == "80/tcp -> 127.0.0.1:\(port)\n")
+        #expect(try cove(["port", name, "80"]).stdout == "127.0.0.1:\(port)\n")
+        // -f follows until the container stops: stop it a moment later.
+        let stopper = try Harness.spawn(Harness.binary("cove"), ["--root", FrontFixture.root,
+                                        "--runroot", try FrontFixture.prepared.get().runroot, "stop", "-t", "1", name])
+        let logs = try cove(["logs", "-f", name], timeout: 30)
+        _ = try Harness.finish(stopper, timeout: 30)
+        #expect(logs.stdout == "tick 1\ntick 2\ntick 3\n", "\(logs)")
+        let stamped = try cove(["logs", "-t", "--tail", "1", name])
+        #expect(stamped.stdout.hasSuffix("Z tick 3\n"), "\(stamped.stdout)")
+        #expect(try cove(["restart", "-t", "1", name]).status == 0)
+        #expect(try cove(["inspect", "-f", "{{.State.Status}} {{.RestartCount}}", name]).stdout == "running 1\n")
+    }
+
+    /// Without a delegated cgroup v2 subtree (as on this host) limits are
+    /// one warning and the container runs; with one they would apply.
+    @Test func resourceLimitsWithoutADelegatedCgroupAreOneWarning() throws {
+        let r = try cove(["run", "--rm", "--network", "none", "--memory", "64m", "--cpus", "1.5", "--pids-limit", "100",
+                          img, "echo", "ran"])
+        #expect(r.status == 0 && r.stdout == "ran\n", "\(r.stderr)")
+        let delegated = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+        if !delegated {
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("warning"), "\(r.stderr)")
+        }
+        let bad = try cove(["run", "--rm", "--network", "none", "--memory", "lots", img, "true"])
+        #expect(bad.status == 125 && bad.stderr.contains("--memory"), "\(bad.stderr)")
+    }
+
+    /// --log-opt max-size: the log rotates; `cove logs` reads the rotated
+    /// part then the current one, so the newest lines are all there.
+    @Test func logsRotateAtMaxSize() throws {
+        let name = "g\(getpid())"
+        let run = try cove(["run", "-d", "--name", name, "--network", "none", "--log-opt", "max-size=4k", img, "sh", "-c",
+                            "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done"])
+        #expect(run.status == 0, "\(run.stderr)")
+        defer { _ = try? cove(["rm", "-f", name]) }
+        #expect(try cove(["wait", name]).stdout == "0\n")
+        let logPath = try cove(["inspect", "-f", "{{.LogPath}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(FileManager.default.fileExists(atPath: logPath + ".1"))
+        let size = (try FileManager.default.attributesOfItem(atPath: logPath)[.size] as? NSNumber)?.intValue ?? 0
+        #expect(size <= 4096)
+        let lines = try cove(["logs", name]).stdout.split(separator: "\n")
+        #expect(lines.last == "line-199")
+        #expect(lines.count < 200 && lines.count > 20, "\(lines.count) lines kept")
+        // Each kept line follows the one before it: nothing lost in between.
+        let numbers = lines.compactMap { Int($0.dropFirst(5)) }
+        #expect(numbers == Array((200 - numbers.count)..<200))
+        let bad = try cove(["run", "--rm", "--log-opt", "mode=non-blocking", img, "true"])
+        #expect(bad.status == 125, "\(bad.stderr)")
+    }
+
+    /// cp both ways with a running container; a symlink inside pointing at
+    /// the host's /etc stays inside the container's root.
+    @Test func cpCopiesBothWaysAndStaysInTheContainersRoot() throws {
+        let name = "c\(getpid())"
+        #expect(try cove(["run", "-d", "--name", name, "--network", "none", img, "sh", "-c",
+                          "mkdir -p /data/sub && echo one > /data/a && echo two > /data/sub/b && ln -s a /data/link && "
+                          + "ln -s /etc /escape && echo mine > /etc/only-inside && sleep 300"]).status == 0)
+        defer { _ = try? cove(["rm", "-f", name]) }
+        let dir = try Harness.temporaryDirectory("cp")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for _ in 0..<100 where try cove(["exec", name, "test", "-e", "/escape"]).status != 0 { usleep(50_000) }
+        let out = try cove(["cp", "\(name):/data", dir])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(try String(contentsOfFile: dir + "/data/a", encoding: .utf8) == "one\n")
+        #expect(try String(contentsOfFile: dir + "/data/sub/b", encoding: .utf8) == "two\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/data/link") == "a")
+        // /escape -> /etc resolves to the container's /etc, not the host's.
+        let esc = try cove(["cp", "\(name):/escape/only-inside", dir + "/got"])
+        #expect(esc.status == 0, "\(esc.stderr)")
+        #expect(try String(contentsOfFile: dir + "/got", encoding: .utf8) == "mine\n")
+        try "in\n".write(toFile: dir + "/in.txt", atomically: true, encoding: .utf8)
+        #expect(try cove(["cp", dir + "/in.txt", "\(name):/escape/"]).status == 0)
+        #expect(try cove(["exec", name, "cat", "/etc/in.txt"]).stdout == "in\n")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/in.txt"))
+        let missing = try cove(["cp", "\(name):/nope", dir])
+        #expect(missing.status == 125 && missing.stderr.contains("/nope"), "\(missing.stderr)")
+    }
+
+    /// -i gives the container our stdin; without it the container reads EOF.
+    /// -d --rm: the monitor removes the container once it ends.
+    @Test func stdinOnlyWithDashIAndDetachedRemoveOnExit() throws {
+        let dir = try Harness.temporaryDirectory("stdin")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "typed\n".write(toFile: dir + "/in", atomically: true, encoding: .utf8)
+        let s = try FrontFixture.prepared.get()
+        let base = "\(Harness.binary("cove")) --root \(s.root) --runroot \(s.runroot) run --rm --network none \(img)"
+        let without = try Harness.run("/bin/sh", ["-c", "\(base) cat < \(dir)/in"], timeout: 60)
+        #expect(without.status == 0 && without.stdout == "", "\(without)")
+        let with = try Harness.run("/bin/sh", ["-c", "\(base.replacingOccurrences(of: " run ", with: " run -i ")) cat < \(dir)/in"],
+                                   timeout: 60)
+        #expect(with.status == 0 && with.stdout == "typed\n", "\(with)")
+        let name = "a\(getpid())"
+        #expect(try cove(["run", "-d", "--rm", "--name", name, "--network", "none", img, "sleep", "0.2"]).status == 0)
+        var gone = false
+        for _ in 0..<200 {
+            if try cove(["inspect", name]).status != 0 { gone = true; break }
+            usleep(50_000)
+        }
+        #expect(gone, "a -d --rm container was still there after it ended")
+        #expect(try cove(["run", "--rm", "--pull=newer", img, "true"]).status == 125)
+    }
+
+    /// A foreground `cove run` passes on a SIGTERM sent to it (a
+    /// supervisor's stop) and exits with the container's code.
+    @Test func aForegroundRunPassesOnSignals() throws {
+        let name = "s\(getpid())"
+        let s = try FrontFixture.prepared.get()
+        let pid = try Harness.spawn(Harness.binary("cove"), ["--root", s.root, "--runroot", s.runroot, "run", "--rm",
+                                    "--name", name, "--network", "none", img, "sh", "-c",
+                                    "trap 'exit 9' TERM; touch /tmp/ready; while :; do sleep 0.1; done"])
+        for _ in 0..<200 where try cove(["exec", name, "test", "-e", "/tmp/ready"]).status != 0 { usleep(50_000) }
+        kill(pid, SIGTERM)
+        #expect(try Harness.finish(pid, timeout: 30) == 9)
+        #expect(try cove(["inspect", name]).status != 0, "--rm removed it")
+    }
+
+    /// After a reboot the runroot is gone: records stay, their containers
+    /// count as exited, and rm works.
+    @Test func recordsSurviveALostRunroot() throws {
+        let dir = try Harness.temporaryDirectory("reboot")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try FrontFixture.prepared.get()
+        func cove2(_ args: [String]) throws -> Harness.Output {
+            try Harness.run(Harness.binary("cove"), ["--root", s.root, "--runroot", dir + "/run"] + args, timeout: 60)
+        }
+        let name = "r\(getpid())"
+        #expect(try cove2(["run", "-d", "--name", name, "--network", "none", img, "sleep", "300"]).status == 0)
+        // What a reboot does: the processes end and the runroot tmpfs is gone.
+        #expect(try cove2(["kill", name]).status == 0)
+        _ = try cove2(["wait", name])
+        _ = try Harness.run("/bin/rm", ["-rf", dir + "/run"])
+        let ps = try cove2(["ps", "-a", "--format", "{{.Names}} {{.State}}"])
+        #expect(ps.stdout.split(separator: "\n").contains("\(name) exited"), "\(ps.stdout)")
+        #expect(try cove2(["start", name]).status == 0)
+        #expect(try cove2(["rm", "-f", name]).status == 0)
     }
 }

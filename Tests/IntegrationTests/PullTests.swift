@@ -380,6 +380,36 @@ struct PullTests {
         #expect(try Self.imageRows(s).count == 1)
     }
 
+    /// Manifests over 4 MiB (declared or streamed) and of unknown media
+    /// types are refused with one line naming the image and the manifest.
+    @Test func oversizedAndUnknownManifestsAreRefused() throws {
+        let s = try Scratch()
+        let out = s.dir + "/odd.out"
+        let server = try Harness.spawn("/usr/bin/python3", [Harness.packageRoot + "/Tests/IntegrationTests/Fixtures/odd-registry.py"],
+                                       stdout: out, stderr: s.dir + "/odd.err")
+        defer { kill(server, SIGTERM); _ = try? Harness.finish(server, timeout: 10) }
+        var port = ""
+        for _ in 0..<500 {
+            port = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if !port.isEmpty { break }
+            usleep(20_000)
+        }
+        #expect(!port.isEmpty, "odd-registry.py did not start")
+        for name in ["big/sized", "big/stream"] {
+            let ref = "127.0.0.1:\(port)/\(name):1"
+            let r = try s.pull(ref)
+            #expect(r.status == 125)
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(r.stderr.contains("the manifest 1 of \(ref)") && r.stderr.contains("4 MiB limit: refused"), "\(r.stderr)")
+        }
+        let odd = try s.pull("127.0.0.1:\(port)/odd/type:1")
+        #expect(odd.status == 125)
+        #expect(odd.stderr.split(separator: "\n").count == 1, "\(odd.stderr)")
+        #expect(odd.stderr.contains("unsupported media type \"application/vnd.example+json\" for manifest sha256:")
+                && odd.stderr.contains("of 127.0.0.1:\(port)/odd/type:1"), "\(odd.stderr)")
+        #expect(try s.snapshot().isEmpty)
+    }
+
     @Test func unreachableRegistriesAndUnknownImagesSayWhat() throws {
         let s = try Scratch()
         let port = try TestRegistry.freePort()

@@ -20,6 +20,8 @@ int cove_set_cloexec(int fd);
 /// read lock (the fd must then be open for reading). Such a lock belongs to
 /// the process: a forked child does not inherit it (flock's would be).
 int cove_lock_file(int fd, int shared);
+/// As cove_lock_file without waiting: -1 with EAGAIN or EACCES when held.
+int cove_try_lock_file(int fd, int shared);
 /// memfd_create(name, MFD_CLOEXEC).
 int cove_memfd(const char *name);
 /// pipe2(fds, O_CLOEXEC).

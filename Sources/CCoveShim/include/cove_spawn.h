@@ -9,4 +9,10 @@
 int cove_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                const int *child_fd, const int *parent_fd, int nfds, int new_session, const char *cwd);
 
+/// Installs handlers (every thread) that write two bytes per signal to
+/// `write_fd`: the number, then 1 when the kernel sent it (SI_KERNEL).
+int cove_relay_signals(const int *sigs, int count, int write_fd);
+/// Puts the default actions back.
+int cove_restore_signals(const int *sigs, int count);
+
 #endif

@@ -5,7 +5,8 @@ usage: make-layer.py OUT SPEC.json [none|gzip|zstd|xz]
 
 Each entry: {"name": str, "type": "file|dir|symlink|hardlink|fifo|char",
 "data": str, "mode": int, "uid": int, "gid": int, "link": str,
-"xattrs": {name: value}, "size": int (a file of that many zero bytes)}.
+"xattrs": {name: value}, "size": int (a file of that many zero bytes),
+"sparse": int (a PAX 1.0 sparse file of that apparent size holding "data" at 0)}.
 Names are written as given: hostile layers are the point.
 """
 import hashlib, io, json, subprocess, sys, tarfile
@@ -27,6 +28,18 @@ def main():
             ti.linkname = e.get("link", "")
             if "xattrs" in e:
                 ti.pax_headers = {"SCHILY.xattr." + k: v for k, v in e["xattrs"].items()}
+            if "sparse" in e:
+                # GNU sparse 1.0 in PAX: a map (entries, offset, size) in the
+                # data, padded to a block, then the data itself.
+                data = e.get("data", "x").encode()
+                smap = f"1\n0\n{len(data)}\n".encode()
+                smap += b"\0" * (-len(smap) % 512)
+                ti.name = "GNUSparseFile.0/" + e["name"]
+                ti.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+                                  "GNU.sparse.name": e["name"], "GNU.sparse.realsize": str(e["sparse"])}
+                ti.size = len(smap) + len(data)
+                t.addfile(ti, io.BytesIO(smap + data))
+                continue
             if ti.type == tarfile.REGTYPE:
                 data = e.get("data", "").encode() if "size" not in e else b"\0" * e["size"]
                 ti.size = len(data)
