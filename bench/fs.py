@@ -82,9 +82,20 @@ def main():
         d = os.path.join(work, name.replace(" ", "-"))
         os.makedirs(d)
         conf = os.path.join(d, "storage.conf")
+        # Rootless podman reads rootless_storage_path, not graphroot; its
+        # database (static_dir) would otherwise pin the user's own driver.
         with open(conf, "w") as f:
-            f.write('[storage]\ndriver = "overlay"\ngraphroot = "%s/graph"\nrunroot = "%s/run"\n%s' % (d, d, extra))
-        env = dict(os.environ, CONTAINERS_STORAGE_CONF=conf)
+            f.write('[storage]\ndriver = "overlay"\ngraphroot = "%s/graph"\nrootless_storage_path = "%s/graph"\n'
+                    'runroot = "%s/run"\n%s' % (d, d, d, extra))
+        engine = os.path.join(d, "containers.conf")
+        with open(engine, "w") as f:
+            f.write('[engine]\nstatic_dir = "%s/libpod"\ntmp_dir = "%s/tmp"\nvolume_path = "%s/volumes"\n' % (d, d, d))
+        os.makedirs(os.path.join(d, "xdg"), mode=0o700)
+        env = dict(os.environ, CONTAINERS_STORAGE_CONF=conf, CONTAINERS_CONF=engine, XDG_RUNTIME_DIR=os.path.join(d, "xdg"))
+        info = run(["podman", "info", "--format", "{{.Store.GraphDriverName}} {{.Store.GraphRoot}} {{.Store.GraphOptions}}"],
+                   env=env).stdout.strip()
+        if not info.startswith("overlay " + d) or (bool(extra) != ("fuse-overlayfs" in info)):
+            sys.exit("podman did not take its storage.conf for %s: %s" % (name, info))
         run(["podman", "import", "--change", "ENV=PATH=/bin", tar, IMAGE], env=env)
         podmans[name] = env
     oci = os.path.join(work, "image.tar")
@@ -143,7 +154,9 @@ finally:
         full = os.path.join(work, d)
         if d.startswith("podman-") and os.path.isdir(full):
             subprocess.run(["podman", "system", "reset", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           env=dict(os.environ, CONTAINERS_STORAGE_CONF=os.path.join(full, "storage.conf")), timeout=300)
+                           env=dict(os.environ, CONTAINERS_STORAGE_CONF=os.path.join(full, "storage.conf"),
+                                    CONTAINERS_CONF=os.path.join(full, "containers.conf"),
+                                    XDG_RUNTIME_DIR=os.path.join(full, "xdg")), timeout=300)
     subprocess.run(["podman", "unshare", "rm", "-rf", work], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    timeout=300)
     shutil.rmtree(work, ignore_errors=True)
