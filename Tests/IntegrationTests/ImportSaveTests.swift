@@ -88,6 +88,23 @@ struct ImportSaveTests {
         #expect(run.stdout == "by id\n", "\(run.stderr)")
     }
 
+    /// A short name finds the imported (localhost/) image in inspect, tag
+    /// and rmi, as in podman.
+    @Test func shortNamesFindLocalImages() throws {
+        let t = try Self.prepared.get()
+        let s = try newStore()
+        defer { s.remove() }
+        #expect(try s.cove(["import", "-c", "ENV PATH=/bin", t.plain, "short"]).status == 0)
+        let inspect = try s.cove(["image", "inspect", "short"])
+        #expect(inspect.status == 0 && inspect.stdout.contains("localhost/short:latest"), "\(inspect.stderr)")
+        let tag = try s.cove(["tag", "short", "localhost/other:1"])
+        #expect(tag.status == 0, "\(tag.stderr)")
+        let rmi = try s.cove(["rmi", "short"])
+        #expect(rmi.status == 0, "\(rmi.stderr)")
+        let left = try s.cove(["images"]).stdout
+        #expect(!left.contains("localhost/short") && left.contains("localhost/other"), "\(left)")
+    }
+
     /// The same --change lines given to podman import and to cove import of
     /// the same tarball: the image configs' Config parts are equal.
     @Test func changesAreReadAsPodmanReadsThem() throws {
