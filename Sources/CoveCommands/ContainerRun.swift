@@ -95,7 +95,11 @@ enum ImageResolver {
             return result.record
         } catch {
             display.finish()
-            throw error
+            // The one line names the image, whatever part of the pull failed
+            // (a registry that cannot be reached names only its host).
+            let text = "\(error)"
+            if text.contains(name) { throw error }
+            throw EngineError("pulling \(name): " + text)
         }
     }
 }
