@@ -74,6 +74,11 @@ extension CoveCommand {
                 try command.run()
             }
             Glibc.exit(0)
+        } catch let code as ExitCode {
+            // The container's own exit code, the usual end of `cove run`:
+            // exitCode(for:) would first build a help message for it (several
+            // ms of runtime type lookups) only to print nothing.
+            Glibc.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
