@@ -8,8 +8,12 @@ RELEASE_FLAGS = -c release --static-swift-stdlib
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/cove
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 
-.PHONY: all build release test demo bench bench-start bench-net bench-pull bench-fs install uninstall clean
+.PHONY: all build release test demo docs bench bench-start bench-net bench-pull bench-fs install install-files uninstall clean
 
 all: build
 
@@ -24,6 +28,12 @@ test:
 
 demo:
 	bash scripts/demo.sh
+
+# Man/cove*.1 and completions/ from the command tree (scripts/gen-docs.py);
+# IntegrationTests/DocsCurrencyTests fails when they are not current.
+docs:
+	$(SWIFT) build --product cove
+	python3 scripts/gen-docs.py "$$($(SWIFT) build --show-bin-path)/cove" .
 
 bench: bench-start bench-net bench-pull bench-fs
 
@@ -40,19 +50,30 @@ bench-fs:
 	bash bench/fs.sh
 
 # cove on the PATH, its helpers in libexec (cove finds them beside itself
-# or there), the man pages in section 1. DESTDIR stages a package.
+# or there), the man pages in section 1, completions where bash-completion,
+# zsh and fish look for them. DESTDIR stages a package. install-files
+# copies binaries already built in BIN (the tests use it).
 install: release
-	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBEXECDIR)" "$(DESTDIR)$(MANDIR)/man1"
-	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/cove" "$(DESTDIR)$(BINDIR)/cove"
+	$(MAKE) install-files BIN="$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)"
+
+install-files:
+	test -x "$(BIN)/cove" || { echo "install-files: no cove in BIN=$(BIN); run make install" >&2; exit 1; }
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBEXECDIR)" "$(DESTDIR)$(MANDIR)/man1" \
+		"$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)" "$(DESTDIR)$(FISHCOMPDIR)"
+	install -m 0755 "$(BIN)/cove" "$(DESTDIR)$(BINDIR)/cove"
 	for h in cove-unshare cove-fs cove-net; do \
-		install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/$$h" "$(DESTDIR)$(LIBEXECDIR)/$$h"; \
+		install -m 0755 "$(BIN)/$$h" "$(DESTDIR)$(LIBEXECDIR)/$$h"; \
 	done
 	install -m 0644 Man/*.1 "$(DESTDIR)$(MANDIR)/man1/"
+	install -m 0644 completions/cove.bash "$(DESTDIR)$(BASHCOMPDIR)/cove"
+	install -m 0644 completions/_cove "$(DESTDIR)$(ZSHCOMPDIR)/_cove"
+	install -m 0644 completions/cove.fish "$(DESTDIR)$(FISHCOMPDIR)/cove.fish"
 
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/cove" "$(DESTDIR)$(LIBEXECDIR)"/cove-unshare "$(DESTDIR)$(LIBEXECDIR)"/cove-fs \
 		"$(DESTDIR)$(LIBEXECDIR)"/cove-net
 	for m in Man/*.1; do rm -f "$(DESTDIR)$(MANDIR)/man1/$$(basename $$m)"; done
+	rm -f "$(DESTDIR)$(BASHCOMPDIR)/cove" "$(DESTDIR)$(ZSHCOMPDIR)/_cove" "$(DESTDIR)$(FISHCOMPDIR)/cove.fish"
 	-rmdir "$(DESTDIR)$(LIBEXECDIR)"
 
 clean:

@@ -6,7 +6,12 @@ import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
 p = argparse.ArgumentParser()
 p.add_argument("--cove", required=True)
 p.add_argument("--runs", type=int, default=30)
+p.add_argument("--front", help="the cove front binary: adds the cove run / podman run rows")
+p.add_argument("--rows", default="all", choices=["all", "runtime", "front"],
+               help="runtime: cove-unshare against crun, runc, bwrap; front: cove run against podman run")
 a = p.parse_args()
+if a.rows != "runtime" and not a.front:
+    p.error("--front is needed for the front rows")
 
 work = tempfile.mkdtemp(prefix="cove-bench-start-")
 bundle = os.path.join(work, "bundle")
@@ -60,7 +65,7 @@ def next_id():
     counter[0] += 1
     return "b%d" % counter[0]
 
-sec_profile, sec_why = podman_seccomp()
+sec_profile, sec_why = podman_seccomp() if a.rows != "front" else (None, "not measured")
 sec_bundle = os.path.join(work, "bundle-seccomp")
 if sec_profile:
     os.makedirs(sec_bundle)
@@ -94,15 +99,24 @@ def once(argv):
     r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return (time.perf_counter() - t) * 1000, r
 
+if a.rows == "front":
+    candidates = {}
+front = None
+if a.rows != "runtime":
+    import front_rows
+    front = front_rows.FrontRows(a.front, rootfs, work)
+    candidates.update(front.candidates())
+
 usable, why = {}, {}
 for name, make in candidates.items():
     if "seccomp" in name and not sec_profile:
         why[name] = sec_why
         continue
-    if shutil.which(make()[0]) is None:
+    argv = make()
+    if shutil.which(argv[0]) is None:
         why[name] = "not installed"
         continue
-    _, r = once(make())  # warm up, and check it works here
+    _, r = once(argv)  # warm up, and check it works here
     if r.returncode != 0:
         why[name] = r.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["exit %d" % r.returncode]
         why[name] = why[name][0]
@@ -110,11 +124,17 @@ for name, make in candidates.items():
     usable[name] = make
 
 times = {n: [] for n in usable}
+failed = {n: 0 for n in usable}
 for _ in range(a.runs):
     for name, make in usable.items():
         ms, r = once(make())
         if r.returncode == 0:
             times[name].append(ms)
+        else:
+            failed[name] += 1
+    if front:
+        for name, ms in front.lifecycle_round().items():
+            times.setdefault(name, []).append(ms)
 
 print("start of `true` in a busybox bundle, rootless, %d interleaved runs each" % a.runs)
 print("%-28s %9s %9s %9s" % ("runtime", "median", "min", "max"))
@@ -123,6 +143,9 @@ for name, ts in times.items():
         print("%-28s %7.1f ms %6.1f ms %6.1f ms" % (name, statistics.median(ts), min(ts), max(ts)))
 for name, reason in why.items():
     print("%-28s failed here: %s" % (name, reason))
+for name, n in failed.items():
+    if n:
+        print("%-28s failed %d of %d runs (not counted)" % (name, n, a.runs))
 med = {n: statistics.median(t) for n, t in times.items() if t}
 if "cove-unshare" in med:
     for peer in ("crun", "runc", "bwrap"):
@@ -131,4 +154,7 @@ if "cove-unshare" in med:
 for variant in ("cove-unshare +seccomp warm", "cove-unshare +seccomp 1st"):
     if variant in med and "crun +seccomp" in med:
         print("ratio %s / crun +seccomp: %.2f" % (variant, med[variant] / med["crun +seccomp"]))
+if front:
+    front.print_ratios(med)
+    front.cleanup()
 shutil.rmtree(work, ignore_errors=True)

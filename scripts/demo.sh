@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: set up (as root), build, make a demo image from Debian's
-# busybox-static and run a container from it, as an unprivileged user.
+# busybox-static with `cove import`, and run a container of it with
+# `cove run`, as an unprivileged user. Nothing is fetched from the internet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,23 +14,25 @@ bash scripts/check-prereqs.sh
 echo "demo: building (release)"
 swift build -c release --static-swift-stdlib >/dev/null
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
-demo="${XDG_DATA_HOME:-$HOME/.local/share}/cove/demo"
-if [ ! -x "$demo/rootfs/bin/busybox" ]; then
-    echo "demo: making the demo image from /bin/busybox (busybox-static) in $demo"
-    mkdir -p "$demo/rootfs"/{bin,etc,tmp,proc,sys,dev,root}
-    cp /bin/busybox "$demo/rootfs/bin/busybox"
-    for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$demo/rootfs/bin/$a"; done
-    echo "root:x:0:0:root:/root:/bin/sh" > "$demo/rootfs/etc/passwd"
-    echo "root:x:0:" > "$demo/rootfs/etc/group"
-fi
-rm -f "$demo/config.json"
-(cd "$demo" && "$bin/cove-unshare" spec --rootless)
-python3 - "$demo/config.json" <<'PY'
-import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
-c["process"]["args"] = ["sh", "-c", "echo \"hello from a cove container: $(hostname), pid $$, uid $(id -u), $(ls /proc | grep -c '^[0-9]') processes visible\""]
-json.dump(c, open(p, "w"), indent=2)
-PY
-echo "demo: $bin/cove-unshare run --bundle $demo demo-$$"
-"$bin/cove-unshare" run --bundle "$demo" "demo-$$"
+cove="$bin/cove"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cove-demo-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+echo "demo: making the image \"demo\" from /bin/busybox (busybox-static)"
+mkdir -p "$work/rootfs"/{bin,etc,tmp,proc,sys,dev,root}
+cp /bin/busybox "$work/rootfs/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$work/rootfs/bin/$a"; done
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$work/rootfs/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$work/rootfs/etc/group"
+tar --owner=0 --group=0 -C "$work/rootfs" -czf "$work/rootfs.tar.gz" .
+echo "demo: $cove import --change 'ENV PATH=/bin' --change 'CMD [\"sh\"]' rootfs.tar.gz demo"
+"$cove" import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' --message "cove demo image" "$work/rootfs.tar.gz" demo
+"$cove" images
+
+msg='echo "hello from a cove container: $(hostname), pid $$, uid $(id -u), $(ls /proc | grep -c "^[0-9]") processes visible"'
+echo "demo: $cove run --rm demo sh -c '…'"
+"$cove" run --rm demo sh -c "$msg"
+echo
+echo "demo: done. Try it yourself:"
+echo "  export PATH=$bin:\$PATH"
+echo "  cove run --rm -it demo sh"

@@ -22,7 +22,7 @@ enum TapSetup {
 
     /// `closeInChild`: fds of the caller's that the long-lived child must not
     /// hold (a ready fd whose reader waits for its end).
-    static func openTap(netns: String, userns: String, mtu: Int, ipv6: Bool,
+    static func openTap(netns: String, userns: String, mtu: Int, ipv6: Bool, persistent: Bool = false,
                         closeInChild: [Int32] = []) throws -> (Int32, Connector) {
         // Opened here, before the fork, so that a bad path fails with its
         // name and the child needs no /proc of the host.
@@ -42,7 +42,7 @@ enum TapSetup {
             Processes.dieWithParent()
             do {
                 let fd = try configure(userFD: userFD, netFD: netFD, mtu: mtu, netns: netns, userns: userns,
-                                       ipv6: ipv6)
+                                       ipv6: ipv6, persistent: persistent)
                 try childEnd.send(.ready, fd: fd)
                 close(fd)
                 close(userFD)
@@ -77,10 +77,18 @@ enum TapSetup {
     /// network namespace needs CAP_SYS_ADMIN over its owner, which only
     /// membership of that user namespace gives an unprivileged caller.
     static func configure(userFD: Int32, netFD: Int32, mtu: Int, netns: String, userns: String,
-                          ipv6: Bool) throws -> Int32 {
+                          ipv6: Bool, persistent: Bool) throws -> Int32 {
         try Namespaces.join(.user, fd: userFD, describe: "join user namespace \(userns)")
         try Namespaces.join(.network, fd: netFD, describe: "join network namespace \(netns)")
         let fd = try NetInterface.openTap(device)
+        // Closing a tap's last fd unregisters the device, and that waits for
+        // the kernel's network grace periods: 15-30 ms here, at cove-net's
+        // exit, which the front waits for. A persistent device is instead
+        // removed with its network namespace, by the kernel's asynchronous
+        // namespace cleanup. Only for a namespace that dies with its
+        // container (the OCI hook's): in one that lives on, the device
+        // would be left behind.
+        if persistent { try NetInterface.setPersistent(fd) }
         try NetInterface.up("lo")
         try NetInterface.setMTU(device, mtu)
         try NetInterface.setAddress(device, address, prefixLength: prefixLength)

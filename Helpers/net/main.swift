@@ -34,7 +34,7 @@ func main() -> Int32 {
         // seen: NamespaceWatch looks for its last process instead.
         let exitFD = try args.pid.map { try Processes.openPidFD($0) }
         let (tap, connector) = try TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu,
-                                                    ipv6: args.enableIPv6,
+                                                    ipv6: args.enableIPv6, persistent: args.ociHook,
                                                     closeInChild: [exitFD, args.readyFD].compactMap { $0 })
         // The connector lives in the container's namespaces, not its PID
         // namespace: it ends with cove-net, here or by its parent-death signal.

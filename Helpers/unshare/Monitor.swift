@@ -62,15 +62,20 @@ enum Monitor {
             } else {
                 status = reap(initPid)
             }
+            let exitedAt = Clock.rfc3339Now()
+            // A fuse-overlayfs root's server ends with the container (see FuseRoot).
             FuseRoot.stop(id: r.id, store: store)
-            let doc = JSON.object([("exitCode", .int(status.code)), ("exitedAt", .string(Clock.rfc3339Now()))])
+            // Helpers the container had (cove-net) end with it: reap them
+            // here rather than leave them to whatever init this machine has.
+            // Before exit.json: `cove stop`, `rm -f` and `wait` return once
+            // the exit is recorded, and by then nothing of the container may
+            // be left running (a fast `rm` otherwise beats cove-net's exit).
+            Processes.reapRemaining(seconds: 2)
+            let doc = JSON.object([("exitCode", .int(status.code)), ("exitedAt", .string(exitedAt))])
             if Files.isDirectory(store.directory(r.id)) {
                 try? Files.writeAtomically(store.directory(r.id) + "/exit.json", Array(doc.serialized().utf8),
                                            mode: 0o600, durable: false)
             }
-            // Helpers the container had (cove-net) end with it: reap them
-            // here rather than leave them to whatever init this machine has.
-            Processes.reapRemaining(seconds: 2)
             if let path = r.exitCommand.first {
                 // Its own process, in our session: it outlives us (it may
                 // delete this very container's state).

@@ -42,6 +42,10 @@ int cove_tap_open(const char *name) {
     return fd;
 }
 
+int cove_tap_set_persist(int fd) {
+    return ioctl(fd, TUNSETPERSIST, 1);
+}
+
 // The SIOC* interface ioctls need some socket of the namespace's; which
 // family does not matter.
 static int with_socket(unsigned long req, struct ifreq *r) {

@@ -12,7 +12,8 @@ public struct CoveCommand: AsyncParsableCommand {
                       ContainerRestart.self, ContainerKill.self, ContainerRemove.self, ContainerList.self,
                       ContainerLogs.self, ContainerInspect.self, ContainerWait.self, ContainerExec.self,
                       ContainerRename.self, ContainerTop.self, ContainerPort.self, ContainerCp.self, ContainerGroup.self,
-                      Pull.self, Login.self, Logout.self, Images.self, Tag.self, Rmi.self, Load.self, ImageCommand.self,
+                      Pull.self, Login.self, Logout.self, Images.self, Tag.self, Rmi.self, Load.self, Save.self, Import.self,
+                      ImageCommand.self,
                       Info.self, DoctorCommand.self, VolumeCommand.self])
 
     public init() {}

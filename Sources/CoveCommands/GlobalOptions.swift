@@ -66,7 +66,7 @@ extension CoveCommand {
             Glibc.exit(125)
         }
         do {
-            var command = try parseAsRoot(args)
+            var command = try parseDirect(args) ?? parseAsRoot(args)
             if let async = command as? AsyncParsableCommand {
                 let box = CommandBox(async)
                 try runBlocking { try await box.run() }
@@ -74,6 +74,11 @@ extension CoveCommand {
                 try command.run()
             }
             Glibc.exit(0)
+        } catch let code as ExitCode {
+            // The container's own exit code, the usual end of `cove run`:
+            // exitCode(for:) would first build a help message for it (several
+            // ms of runtime type lookups) only to print nothing.
+            Glibc.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
@@ -82,6 +87,29 @@ extension CoveCommand {
             }
             exit(withError: error)
         }
+    }
+}
+
+extension CoveCommand {
+    /// The verbs scripts start most often, parsed on their own. Parsing
+    /// through the root builds the whole command tree first, and that costs
+    /// ArgumentParser several milliseconds of runtime type lookups (each a
+    /// scan of every protocol conformance in this large binary), a good part
+    /// of `cove run`'s start. Anything the verb alone does not parse cleanly
+    /// (help, usage errors, a verb's name used otherwise) goes through the
+    /// root as before, so messages and help are the tree's own.
+    static let direct: [String: ParsableCommand.Type] = [
+        "run": ContainerRun.self, "create": ContainerCreate.self, "start": ContainerStart.self, "rm": ContainerRemove.self,
+    ]
+
+    static func parseDirect(_ args: [String]) -> ParsableCommand? {
+        guard let verb = args.first, let type = direct[verb] else { return nil }
+        // A verb parsed as a root answers -h itself (as a help command of
+        // its own, without "cove" in the usage): only the verb's own type is
+        // taken from here.
+        guard let command = try? type.parseAsRoot(Array(args.dropFirst())),
+              ObjectIdentifier(Swift.type(of: command)) == ObjectIdentifier(type) else { return nil }
+        return command
     }
 }
 

@@ -297,8 +297,10 @@ public struct ContainerEngine {
         // The writable layer (or a copy cut short by a crash) may hold files
         // of the user's subordinate ids: only cove-fs, in the user
         // namespace, can remove those. A plain removal first: it is enough
-        // when every file is the user's own, and saves a namespace.
-        if (try? Files.removeTree(dir)) != nil { return }
+        // when no directory in it is of a subordinate id (most runs), and
+        // saves a user namespace, newuidmap and newgidmap. It opens up our
+        // own directories first: the overlay's work/work is made mode 000.
+        if OwnedTree.remove(dir) { return }
         let fs = try helper("cove-fs")
         let (status, _, err) = try Spawn.capture(fs, ["remove", dir])
         guard status == .exited(0) else {

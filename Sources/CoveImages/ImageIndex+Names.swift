@@ -5,7 +5,8 @@ import CoveModel
 /// collection that follows a removal.
 extension ImageIndex {
     /// The records `text` names: a name (`alpine` is
-    /// `docker.io/library/alpine:latest`), a config digest, or an ID prefix
+    /// `docker.io/library/alpine:latest`, else `localhost/alpine:latest`),
+    /// a config digest, or an ID prefix
     /// of at least 3 hex digits shared by no other image.
     public func lookup(_ text: String) throws -> [ImageRecord] {
         try store.withLock(exclusive: false) { try Self.match(text, in: try readUnlocked()) }
@@ -14,6 +15,9 @@ extension ImageIndex {
     static func match(_ text: String, in all: [ImageRecord]) throws -> [ImageRecord] {
         let name = (try? ImageReference(parsing: text))?.description
         if let name, let r = all.first(where: { $0.name == name || $0.name == text }) { return [r] }
+        // podman: images made here (import, tag) are named localhost/NAME.
+        if name != nil, let local = try? ImageReference(parsing: "localhost/" + text).description,
+           let r = all.first(where: { $0.name == local }) { return [r] }
         var hex = Substring(text)
         if hex.hasPrefix("sha256:") { hex = hex.dropFirst(7) }
         guard hex.count >= 3, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return [] }

@@ -93,11 +93,6 @@ extension ImageConfig {
 }
 
 extension ImageIndex {
-    /// One image, as `lookup` finds it (name, short name, ID or ID prefix),
-    /// or podman's name for a locally made image (`x` → `localhost/x:latest`).
-    public func find(_ text: String) throws -> ImageRecord? {
-        if let r = try lookup(text).first { return r }
-        guard (try? ImageReference(parsing: text)) != nil else { return nil }
-        return try lookup("localhost/" + text + (text.contains(":") ? "" : ":latest")).first
-    }
+    /// One image, as `lookup` finds it (name, short name, ID or ID prefix).
+    public func find(_ text: String) throws -> ImageRecord? { try lookup(text).first }
 }

@@ -54,6 +54,11 @@ public enum NetInterface {
         return fd
     }
 
+    /// The device outlives its fds and goes with its network namespace.
+    public static func setPersistent(_ fd: Int32) throws {
+        try check("make the tap device persistent", cove_tap_set_persist(fd))
+    }
+
     public static func up(_ name: String) throws {
         try check("bring up interface \(name)", cove_if_up(name))
     }

@@ -116,6 +116,19 @@ public enum Processes {
     /// Runs a program to completion with stdout to /dev/null and stderr
     /// captured; used for newuidmap/newgidmap.
     public static func run(_ path: String, _ args: [String]) throws -> (ExitStatus, String) {
+        try finish(try start(path, args))
+    }
+
+    /// A program started by `start`: its pid and the read end of its stderr.
+    public struct Started: Sendable {
+        public let pid: pid_t
+        public let stderrFD: Int32
+        public let path: String
+    }
+
+    /// `run` in two halves, so two programs can run at once (newuidmap and
+    /// newgidmap for one namespace: their exec and checks overlap).
+    public static func start(_ path: String, _ args: [String]) throws -> Started {
         var pipefd: [Int32] = [0, 0]
         try check("pipe", cove_pipe_cloexec(&pipefd))
         let pid = try fork()
@@ -130,9 +143,14 @@ public enum Processes {
             _exit(127)
         }
         close(pipefd[1])
-        let err = (try? Files.readAll(fd: pipefd[0], limit: 1 << 20, what: path)) ?? []
-        close(pipefd[0])
-        let status = try wait(pid)
+        return Started(pid: pid, stderrFD: pipefd[0], path: path)
+    }
+
+    /// Reads the program's stderr to its end and waits for it.
+    public static func finish(_ p: Started) throws -> (ExitStatus, String) {
+        let err = (try? Files.readAll(fd: p.stderrFD, limit: 1 << 20, what: p.path)) ?? []
+        close(p.stderrFD)
+        let status = try wait(p.pid)
         return (status, String(decoding: err, as: UTF8.self))
     }
 }

@@ -98,6 +98,27 @@ struct CoveRunTests {
         #expect(!mountinfo.contains(FrontFixture.root))
     }
 
+    /// `rm` removes the writable layer in-process when it is all the
+    /// user's own (a read-only directory of ours too), and through cove-fs
+    /// when a container left a non-empty directory of a subordinate id.
+    @Test(arguments: [
+        "mkdir -p /a/b && echo x > /a/b/f && chmod 500 /a/b /a",
+        "mkdir -p /sub/d && echo x > /sub/d/f && chown -R 1000:1000 /sub && chmod 700 /sub/d /sub",
+    ])
+    func rmRemovesTheWritableLayerWhoeverOwnsItsFiles(script: String) throws {
+        let name = "rm\(getpid())\(UInt16.random(in: 0...UInt16.max))"
+        let run = try cove(["run", "--name", name, "--network", "none", img, "sh", "-c", script])
+        #expect(run.status == 0, "\(run.stderr)")
+        let id = try cove(["inspect", "-f", "{{.Id}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64)
+        let upper = FrontFixture.root + "/containers/" + id + "/upper"
+        #expect(FileManager.default.fileExists(atPath: upper + "/" + (script.contains("/sub") ? "sub" : "a")))
+        let rm = try cove(["rm", name])
+        #expect(rm.status == 0, "\(rm.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: FrontFixture.root + "/containers/" + id))
+        #expect(try cove(["ps", "-a", "-q"]).stdout.contains(String(id.prefix(12))) == false)
+    }
+
     @Test func aDetachedContainerLogsStopsStartsAndIsRemoved() throws {
         let name = "d\(getpid())"
         let run = try cove(["run", "-d", "--name", name, "--network", "none", img, "sh", "-c",

@@ -6,6 +6,8 @@
 /// Opens /dev/net/tun and attaches a tap device `name` (IFF_TAP|IFF_NO_PI),
 /// close-on-exec and non-blocking; returns the fd.
 int cove_tap_open(const char *name);
+// TUNSETPERSIST: closing the last fd no longer unregisters the device.
+int cove_tap_set_persist(int fd);
 /// Sets IFF_UP on the interface `name`.
 int cove_if_up(const char *name);
 /// IPv4 address and netmask (network byte order) of interface `name`.
