@@ -173,13 +173,13 @@ _cove() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    run|create|start|stop|restart|kill|rm|ps|logs|inspect|wait|exec|rename|container|pull|login|logout|images|tag|rmi|load|save|import|image|info|doctor|help)
+    run|create|start|stop|restart|kill|rm|ps|logs|inspect|wait|exec|rename|top|port|cp|container|pull|login|logout|images|tag|rmi|load|save|import|image|info|doctor|volume|help)
         # Offer subcommand argument completions
         "_cove_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'run create start stop restart kill rm ps logs inspect wait exec rename container pull login logout images tag rmi load save import image info doctor help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'run create start stop restart kill rm ps logs inspect wait exec rename top port cp container pull login logout images tag rmi load save import image info doctor volume help' -- "${cur}"))
         ;;
     esac
 }
@@ -187,7 +187,7 @@ _cove() {
 _cove_run() {
     repeating_flags=()
     non_repeating_flags=(--detach -d --interactive -i --tty -t --rm --privileged --read-only --init --version -h --help)
-    repeating_options=(--env -e --env-file --volume -v --mount --tmpfs --publish -p --cap-add --cap-drop --security-opt -l --label)
+    repeating_options=(--env -e --env-file --volume -v --mount --tmpfs --publish -p --cap-add --cap-drop --security-opt -l --label --log-opt)
     non_repeating_options=(--name --workdir -w --user -u --entrypoint --hostname --network --net --read-only-tmpfs --userns --stop-signal --stop-timeout --pull -m --memory --cpus --pids-limit --root --platform --tls-verify)
     __cove_offer_flags_options -1
 
@@ -266,6 +266,9 @@ _cove_run() {
         return
         ;;
     '--root')
+        return
+        ;;
+    '--log-opt')
         return
         ;;
     '--platform')
@@ -280,7 +283,7 @@ _cove_run() {
 _cove_create() {
     repeating_flags=()
     non_repeating_flags=(--detach -d --interactive -i --tty -t --rm --privileged --read-only --init --version -h --help)
-    repeating_options=(--env -e --env-file --volume -v --mount --tmpfs --publish -p --cap-add --cap-drop --security-opt -l --label)
+    repeating_options=(--env -e --env-file --volume -v --mount --tmpfs --publish -p --cap-add --cap-drop --security-opt -l --label --log-opt)
     non_repeating_options=(--name --workdir -w --user -u --entrypoint --hostname --network --net --read-only-tmpfs --userns --stop-signal --stop-timeout --pull -m --memory --cpus --pids-limit --root --platform --tls-verify)
     __cove_offer_flags_options -1
 
@@ -359,6 +362,9 @@ _cove_create() {
         return
         ;;
     '--root')
+        return
+        ;;
+    '--log-opt')
         return
         ;;
     '--platform')
@@ -516,6 +522,30 @@ _cove_rename() {
     __cove_offer_flags_options 2
 }
 
+_cove_top() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __cove_offer_flags_options -1
+}
+
+_cove_port() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __cove_offer_flags_options 2
+}
+
+_cove_cp() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __cove_offer_flags_options 2
+}
+
 _cove_container() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
@@ -528,13 +558,13 @@ _cove_container() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    run|create|start|stop|restart|kill|rm|ps|logs|inspect|wait|exec|rename|prune)
+    run|create|start|stop|restart|kill|rm|ps|logs|inspect|wait|exec|rename|top|port|cp|prune)
         # Offer subcommand argument completions
         "_cove_container_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'run create start stop restart kill rm ps logs inspect wait exec rename prune' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'run create start stop restart kill rm ps logs inspect wait exec rename top port cp prune' -- "${cur}"))
         ;;
     esac
 }
@@ -542,7 +572,7 @@ _cove_container() {
 _cove_container_run() {
     repeating_flags=()
     non_repeating_flags=(--detach -d --interactive -i --tty -t --rm --privileged --read-only --init --version -h --help)
-    repeating_options=(--env -e --env-file --volume -v --mount --tmpfs --publish -p --cap-add --cap-drop --security-opt -l --label)
+    repeating_options=(--env -e --env-file --volume -v --mount --tmpfs --publish -p --cap-add --cap-drop --security-opt -l --label --log-opt)
     non_repeating_options=(--name --workdir -w --user -u --entrypoint --hostname --network --net --read-only-tmpfs --userns --stop-signal --stop-timeout --pull -m --memory --cpus --pids-limit --root --platform --tls-verify)
     __cove_offer_flags_options -1
 
@@ -621,6 +651,9 @@ _cove_container_run() {
         return
         ;;
     '--root')
+        return
+        ;;
+    '--log-opt')
         return
         ;;
     '--platform')
@@ -635,7 +668,7 @@ _cove_container_run() {
 _cove_container_create() {
     repeating_flags=()
     non_repeating_flags=(--detach -d --interactive -i --tty -t --rm --privileged --read-only --init --version -h --help)
-    repeating_options=(--env -e --env-file --volume -v --mount --tmpfs --publish -p --cap-add --cap-drop --security-opt -l --label)
+    repeating_options=(--env -e --env-file --volume -v --mount --tmpfs --publish -p --cap-add --cap-drop --security-opt -l --label --log-opt)
     non_repeating_options=(--name --workdir -w --user -u --entrypoint --hostname --network --net --read-only-tmpfs --userns --stop-signal --stop-timeout --pull -m --memory --cpus --pids-limit --root --platform --tls-verify)
     __cove_offer_flags_options -1
 
@@ -714,6 +747,9 @@ _cove_container_create() {
         return
         ;;
     '--root')
+        return
+        ;;
+    '--log-opt')
         return
         ;;
     '--platform')
@@ -864,6 +900,30 @@ _cove_container_exec() {
 }
 
 _cove_container_rename() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __cove_offer_flags_options 2
+}
+
+_cove_container_top() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __cove_offer_flags_options -1
+}
+
+_cove_container_port() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __cove_offer_flags_options 2
+}
+
+_cove_container_cp() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
@@ -1101,6 +1161,104 @@ _cove_doctor() {
     repeating_options=()
     non_repeating_options=()
     __cove_offer_flags_options 0
+}
+
+_cove_volume() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __cove_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    create|ls|inspect|rm|prune)
+        # Offer subcommand argument completions
+        "_cove_volume_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'create ls inspect rm prune' -- "${cur}"))
+        ;;
+    esac
+}
+
+_cove_volume_create() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __cove_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_cove_volume_ls() {
+    repeating_flags=()
+    non_repeating_flags=(--quiet -q --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __cove_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_cove_volume_inspect() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __cove_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_cove_volume_rm() {
+    repeating_flags=()
+    non_repeating_flags=(--force -f --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __cove_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_cove_volume_prune() {
+    repeating_flags=()
+    non_repeating_flags=(--force -f --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __cove_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
 }
 
 _cove_help() {
