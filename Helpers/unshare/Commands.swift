@@ -29,8 +29,10 @@ enum Commands {
             guard let n = Int32(p), n >= 0 else { throw Arguments.UsageError(description: "--preserve-fds \(p) is not a count") }
             preserve = n
         }
-        var r = Launcher.Request(id: try a.operand(0, "a container id"), bundle: a.values["bundle"] ?? ".",
-                                 mode: mode, pidFile: a.values["pid-file"], consoleSocket: a.values["console-socket"],
+        // Absolute now: launch works from inside the bundle.
+        var r = Launcher.Request(id: try a.operand(0, "a container id"), bundle: Files.absolute(a.values["bundle"] ?? "."),
+                                 mode: mode, pidFile: a.values["pid-file"].map { Files.absolute($0) },
+                                 consoleSocket: a.values["console-socket"].map { Files.absolute($0) },
                                  preserveFDs: preserve)
         if let log = a.values["output-log"] {
             guard a.flags.contains("monitor") else {

@@ -70,6 +70,9 @@ enum FuseRoot {
                 // capabilities the mount needs only for uid 0 (with keep-id
                 // the caller's own uid is not 0 inside).
                 if ctx.has(.user) { try Identity.setIDs(uid: 0, gid: 0) }
+                // setns into a mount namespace moves the cwd to its root:
+                // back to the bundle, where relative lowerdirs resolve.
+                if chdir(ctx.bundle) != 0 { throw SyscallError("chdir to the bundle \(ctx.bundle)") }
             } catch {
                 let line = "cove-unshare: \(error)\n"
                 _ = line.withCString { write(2, $0, strlen($0)) }

@@ -96,6 +96,11 @@ enum Launcher {
         RuntimeLog.phase("start")
         let ctx = try prepare(r, store: store)
         RuntimeLog.phase("config read")
+        // As crun: work from the bundle. Relative paths in mount options
+        // (an overlay's lowerdir=l/0:l/1…, which keeps a many-layered
+        // image within the kernel's one page of mount data) resolve there,
+        // for init and for a fuse-overlayfs server alike.
+        if chdir(ctx.bundle) != 0 { throw SyscallError("chdir to the bundle \(ctx.bundle)") }
         if ctx.linux.resources.map({ !isEmptyResources($0) }) ?? false {
             RuntimeLog.logger.warning("cgroup resources ignored: no delegated cgroup v2 subtree for this user")
         }

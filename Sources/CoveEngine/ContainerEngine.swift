@@ -122,7 +122,15 @@ public struct ContainerEngine {
             try Files.makeDirectories(rootfs, mode: 0o755)
             try Files.makeDirectories(dir + "/upper", mode: 0o755)
             try Files.makeDirectories(dir + "/work", mode: 0o700)
-            let lower = layers.reversed().joined(separator: ":")
+            // Layers by short relative names (l/0 is the bottom), resolved
+            // by cove-unshare from the bundle (this directory): a page of
+            // mount data holds hundreds of them, where absolute paths to
+            // layers/<64 hex> would stop at about 37.
+            try Files.makeDirectories(dir + "/l", mode: 0o700)
+            for (i, layer) in layers.enumerated() where symlink(layer, dir + "/l/\(i)") != 0 && errno != EEXIST {
+                throw SyscallError("link layer \(i) at \(dir)/l/\(i)")
+            }
+            let lower = layers.indices.reversed().map { "l/\($0)" }.joined(separator: ":")
             var opts = ["lowerdir=" + lower, "upperdir=\(dir)/upper", "workdir=\(dir)/work"]
             let type: String
             if driver.name == "overlay" {

@@ -30,7 +30,10 @@ extension ContainerEngine {
             }
             for m in config["mounts"]?.arrayValue ?? [] where m["destination"]?.stringValue == "/" {
                 for o in m["options"]?.arrayValue?.compactMap(\.stringValue) ?? [] where o.hasPrefix("lowerdir=") {
-                    for dir in o.dropFirst("lowerdir=".count).split(separator: ":") {
+                    for entry in o.dropFirst("lowerdir=".count).split(separator: ":").map(String.init) {
+                        // l/N names a link, in the container's directory, to the layer.
+                        let dir = entry.hasPrefix("/") ? entry
+                            : Files.readLink(paths.container(r.id) + "/" + entry) ?? entry
                         keep.insert(String(dir.split(separator: "/").last ?? ""))
                     }
                 }

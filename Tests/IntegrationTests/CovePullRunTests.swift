@@ -58,4 +58,24 @@ struct CovePullRunTests {
         #expect(left.isEmpty, "\(left)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.root + "/blobs/sha256").isEmpty)
     }
+
+    /// An image of 70 layers (docker allows 127): absolute lowerdirs would
+    /// overflow the kernel's page of mount data at about 37.
+    @Test func aManyLayeredImageRuns() throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let rootfs = try Harness.temporaryDirectory("deep-rootfs")
+        defer { try? FileManager.default.removeItem(atPath: rootfs) }
+        try Harness.makeRootfs(at: rootfs)
+        var layers: [[String: Any]] = [["compression": "gzip", "directory": rootfs]]
+        for i in 1..<70 {
+            layers.append(["compression": "none", "entries": [PullTests.entry("deep/\(i)", content: "\(i)\n")]])
+        }
+        let pushed = try PullTests.push(["config": ["Env": ["PATH=/bin"]], "layers": layers], to: registry, name: "cove/deep")
+        let scratch = try PullTests.Scratch()
+        let r = try scratch.cove(["--root", scratch.root, "--runroot", scratch.dir + "/run", "run", "--rm", "--network", "none",
+                                  pushed.ref, "sh", "-c", "ls /deep | wc -l; cat /deep/1 /deep/69"], timeout: 600)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "69\n1\n69\n")
+    }
 }
