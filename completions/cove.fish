@@ -220,7 +220,7 @@ complete -c 'cove' -n '__cove_should_offer_completions_for_positional "cove" -eq
 complete -c 'cove' -n '__cove_should_offer_completions_for_positional "cove" -eq 1' -fa 'save' -d 'Save images to a docker-archive or oci-archive file.'
 complete -c 'cove' -n '__cove_should_offer_completions_for_positional "cove" -eq 1' -fa 'import' -d 'Make an image from a root filesystem tarball (plain, gzip, zstd, xz or bzip2).'
 complete -c 'cove' -n '__cove_should_offer_completions_for_positional "cove" -eq 1' -fa 'image' -d 'Manage images in the store.'
-complete -c 'cove' -n '__cove_should_offer_completions_for_positional "cove" -eq 1' -fa 'info' -d 'Show where cove\'s helpers are, the storage root and the storage driver in use, and why.'
+complete -c 'cove' -n '__cove_should_offer_completions_for_positional "cove" -eq 1' -fa 'info' -d 'Show versions, helpers, paths, id ranges, the default network and the storage driver in use, and why.'
 complete -c 'cove' -n '__cove_should_offer_completions_for_positional "cove" -eq 1' -fa 'doctor' -d 'Check this machine and user for rootless containers; print each problem with its fix.'
 complete -c 'cove' -n '__cove_should_offer_completions_for_positional "cove" -eq 1' -fa 'volume' -d 'Manage named volumes.'
 complete -c 'cove' -n '__cove_should_offer_completions_for_positional "cove" -eq 1' -fa 'help' -d 'Show subcommand help information.'

@@ -1,4 +1,9 @@
 import ArgumentParser
+import CoveLinux
+import CoveModel
+#if canImport(Glibc)
+import Glibc
+#endif
 import CoveEngine
 
 /// The `cove` command tree. It lives in a library so it can be tested; the
@@ -24,17 +29,27 @@ public enum CoveVersion {
 }
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show where cove's helpers are, the storage root and the storage driver in use, and why.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show versions, helpers, paths, id ranges, the default network and the storage driver in use, and why.")
 
     func run() throws {
         let locator = HelperLocator.forThisProgram()
         print("version: \(CoveVersion.string)")
+        print("kernel: \(Self.kernelRelease())")
+        let user = Environment.userName ?? "uid \(getuid())"
+        for (file, kind) in [("/etc/subuid", "uids"), ("/etc/subgid", "gids")] {
+            let ranges = SubordinateRange.parse((try? Files.readText(file)) ?? "", user: user, id: getuid())
+            print("\(file): " + (ranges.isEmpty ? "no range for \(user) (containers get one id: run cove doctor)"
+                : ranges.map { "\($0.count) \(kind) from \($0.start)" }.joined(separator: ", ")))
+        }
+        print("default network: slirp4netns (cove-net; 10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3)")
         for helper in ["cove-unshare", "cove-fs", "cove-net"] {
             print("\(helper): \(locator.find(helper) ?? "not found (searched \(locator.searchPath.joined(separator: ", ")))")")
         }
         // The driver new containers get, and why (probed once, then kept).
         let paths = try GlobalOptions.paths()
         print("storage root: \(paths.dataRoot)")
+        print("run root: \(paths.runRoot)")
         if let fs = locator.find("cove-fs") {
             do {
                 let d = try StorageDriver.decide(paths: paths, coveFS: fs, forced: GlobalOptions.storageDriver)
@@ -45,5 +60,13 @@ struct Info: ParsableCommand {
         } else {
             print("storage driver: unknown: cove-fs not found")
         }
+    }
+}
+
+extension Info {
+    static func kernelRelease() -> String {
+        var u = utsname()
+        guard uname(&u) == 0 else { return "unknown" }
+        return withUnsafeBytes(of: u.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 }
