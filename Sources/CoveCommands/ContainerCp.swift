@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoveEngine
+import CoveLinux
 
 /// `cove cp CONTAINER:SRC DEST` or `cove cp SRC CONTAINER:DEST`.
 struct ContainerCp: ParsableCommand {
@@ -18,9 +19,9 @@ struct ContainerCp: ParsableCommand {
             }
             switch (split(source), split(destination)) {
             case let ((name, path)?, nil):
-                try ContainerCopy(pid: try runningPid(engine, name)).copy(fromContainer: name, path, toHost: destination)
+                try ConfinedCopy(pid: try runningPid(engine, name)).copy(fromContainer: name, path, toHost: destination)
             case let (nil, (name, path)?):
-                try ContainerCopy(pid: try runningPid(engine, name)).copy(fromHost: source, toContainer: name, path)
+                try ConfinedCopy(pid: try runningPid(engine, name)).copy(fromHost: source, toContainer: name, path)
             default:
                 throw EngineError("cp copies between a container and the host: one side is CONTAINER:PATH, the other a host path")
             }

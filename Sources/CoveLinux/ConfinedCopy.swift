@@ -2,14 +2,14 @@
 import Glibc
 #endif
 import CCoveShim
-import CoveLinux
+
 
 /// `cove cp` between the host and a running container, through the
 /// container's root as /proc/PID/root (its mount namespace, volumes and
 /// all). Every path on the container's side is opened with openat2's
 /// RESOLVE_IN_ROOT, so a symlink in the container can never lead the copy
 /// onto the host's files. Files land owned by the user (the container's root).
-public struct ContainerCopy {
+public struct ConfinedCopy {
     /// One side of a copy: a directory fd paths are resolved under.
     struct Side {
         let root: Int32
@@ -38,7 +38,7 @@ public struct ContainerCopy {
         func parent(_ p: String) throws -> (Int32, String) {
             let parts = rel(p).split(separator: "/").map(String.init)
             guard let name = parts.last, name != ".", name != ".." else {
-                throw EngineError("cannot copy onto \(label)\(p)")
+                throw CopyError("cannot copy onto \(label)\(p)")
             }
             return (try open(parts.dropLast().joined(separator: "/"), COVE_O_PATH | O_DIRECTORY), name)
         }
@@ -75,7 +75,7 @@ public struct ContainerCopy {
     }
 
     static func copy(_ from: Side, _ src: String, _ to: Side, _ dst: String) throws {
-        guard from.lstat(src) != nil else { throw EngineError("\(from.label)\(src): no such file or directory") }
+        guard from.lstat(src) != nil else { throw CopyError("\(from.label)\(src): no such file or directory") }
         var target = dst
         // A destination that is a directory (or a link to one, resolved
         // inside the root) receives the source under its own name.
@@ -89,8 +89,8 @@ public struct ContainerCopy {
 
     static func copyTree(_ from: Side, _ src: String, _ to: Side, _ dst: String, budget: inout Int) throws {
         budget -= 1
-        guard budget > 0 else { throw EngineError("too many files under \(from.label)\(src)") }
-        guard let st = from.lstat(src) else { throw EngineError("\(from.label)\(src) vanished during the copy") }
+        guard budget > 0 else { throw CopyError("too many files under \(from.label)\(src)") }
+        guard let st = from.lstat(src) else { throw CopyError("\(from.label)\(src) vanished during the copy") }
         let mode = mode_t(st.st_mode & 0o7777)
         let (dir, name) = try to.parent(dst)
         defer { close(dir) }
@@ -135,4 +135,10 @@ public struct ContainerCopy {
             break   // devices, fifos, sockets: docker skips them too
         }
     }
+}
+
+/// A copy that cannot be made: one line for the user.
+public struct CopyError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

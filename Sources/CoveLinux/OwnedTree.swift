@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CoveLinux
+
 
 /// Removing a container's directory from this process, without the user
 /// namespace `cove-fs remove` enters (a fork, newuidmap and newgidmap: the
@@ -12,11 +12,11 @@ import CoveLinux
 /// a subordinate uid (a file a container chowned) cannot be opened up or
 /// emptied from here: then this stops with `false` and the caller falls
 /// back to `cove-fs remove`, which removes what is left.
-enum OwnedTree {
+public enum OwnedTree {
     /// Removes `path` and everything under it; false (nothing thrown) when
     /// some entry needs the user namespace, with the rest left in place
     /// for `cove-fs remove`.
-    static func remove(_ path: String) -> Bool {
+    public static func remove(_ path: String) -> Bool {
         var (dir, name) = split(path)
         if dir.isEmpty { dir = "/" }
         let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
