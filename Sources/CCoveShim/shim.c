@@ -129,24 +129,17 @@ int cove_clear_cloexec(int fd) {
     if (f < 0) return -1;
     return fcntl(fd, F_SETFD, f & ~FD_CLOEXEC);
 }
-int cove_lock_file(int fd, int shared) {
+static int lock_file(int fd, int shared, int cmd) {
     struct flock l;
     memset(&l, 0, sizeof l);
     l.l_type = shared ? F_RDLCK : F_WRLCK;
     l.l_whence = SEEK_SET;
     int r;
-    do { r = fcntl(fd, F_SETLKW, &l); } while (r < 0 && errno == EINTR);
+    do { r = fcntl(fd, cmd, &l); } while (r < 0 && errno == EINTR);
     return r;
 }
-int cove_try_lock_file(int fd, int shared) {
-    struct flock l;
-    memset(&l, 0, sizeof l);
-    l.l_type = shared ? F_RDLCK : F_WRLCK;
-    l.l_whence = SEEK_SET;
-    int r;
-    do { r = fcntl(fd, F_SETLK, &l); } while (r < 0 && errno == EINTR);
-    return r;
-}
+int cove_lock_file(int fd, int shared) { return lock_file(fd, shared, F_SETLKW); }
+int cove_try_lock_file(int fd, int shared) { return lock_file(fd, shared, F_SETLK); }
 int cove_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 int cove_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 int cove_set_cloexec(int fd) {
