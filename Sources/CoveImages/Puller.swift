@@ -42,6 +42,8 @@ public struct Puller: Sendable {
     public let store: ContentStore
     public var platform: Platform
     public var tlsVerify: Bool
+    /// The insecure-registries setting (podman's registries.conf).
+    public var registries: RegistriesConf = .standard()
     public var authFile: AuthFile
     public var parallel: Int
 
@@ -65,7 +67,9 @@ public struct Puller: Sendable {
         let ref: ImageReference
         do { ref = try ImageReference(parsing: text) } catch { throw ImageError("\(error)") }
         let credentials = try authFile.credentials(registry: ref.registry, repository: ref.repository)
-        let client = RegistryClient(endpoint: RegistryEndpoint(registry: ref.registry, tlsVerify: tlsVerify),
+        // --tls-verify=false, or the registry listed insecure in registries.conf.
+        let verify = tlsVerify && !registries.isInsecure(ref.registry)
+        let client = RegistryClient(endpoint: RegistryEndpoint(registry: ref.registry, tlsVerify: verify),
                                     credentials: credentials)
         let created = Created()
         let lock: Int32

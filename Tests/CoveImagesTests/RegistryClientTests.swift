@@ -183,3 +183,27 @@ struct AuthFileTests {
         }
     }
 }
+
+@Suite struct RegistriesConfTests {
+    @Test func insecureRegistriesAreReadFromPodmansFile() {
+        let conf = RegistriesConf(parsing: """
+            unqualified-search-registries = ["docker.io"]
+
+            [[registry]]
+            location = "build.example:5000"   # the team's registry
+            insecure = true
+
+            [[registry]]
+            location = "quay.io"
+            insecure = false
+
+            [aliases]
+            "x" = "docker.io/library/x"
+            """)
+        #expect(conf.insecure == ["build.example:5000"])
+        #expect(conf.isInsecure("build.example:5000"))
+        #expect(!conf.isInsecure("quay.io"))
+        #expect(!conf.isInsecure("build.example"))
+        #expect(RegistriesConf(parsing: "").insecure.isEmpty)
+    }
+}
