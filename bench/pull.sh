@@ -11,6 +11,7 @@ if [ "$(id -u)" = 0 ]; then
     . scripts/as-test-user.sh cove-test RUNS="$RUNS"
 fi
 
-swift build -c release --static-swift-stdlib --product cove >/dev/null
+# All of it: the unpack row needs cove-fs beside cove.
+swift build -c release --static-swift-stdlib >/dev/null
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 exec python3 bench/pull.py --cove "$bin/cove" --runs "$RUNS"
