@@ -143,19 +143,17 @@ struct cove_in6_ifreq {
     int ifr6_ifindex;
 };
 
-int cove_if_set_ipv6(const char *name, const uint8_t *addr, int prefix) {
+/* One IPv6 ioctl on interface `name`: an AF_INET6 socket, the interface's
+ * index looked up, `fill` puts the request together, errno kept. */
+static int with_ipv6_index(const char *name, unsigned long req, void *arg, void (*fill)(void *, int)) {
     struct ifreq r;
     if (set_name(&r, name) < 0) return -1;
     int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0) return -1;
     int rc = ioctl(s, SIOCGIFINDEX, &r);
     if (rc == 0) {
-        struct cove_in6_ifreq q;
-        memset(&q, 0, sizeof q);
-        memcpy(&q.ifr6_addr, addr, 16);
-        q.ifr6_prefixlen = (uint32_t)prefix;
-        q.ifr6_ifindex = r.ifr_ifindex;
-        rc = ioctl(s, SIOCSIFADDR, &q);
+        fill(arg, r.ifr_ifindex);
+        rc = ioctl(s, req, arg);
     }
     int e = errno;
     close(s);
@@ -163,26 +161,25 @@ int cove_if_set_ipv6(const char *name, const uint8_t *addr, int prefix) {
     return rc;
 }
 
+static void set_addr_index(void *arg, int index) { ((struct cove_in6_ifreq *)arg)->ifr6_ifindex = index; }
+static void set_route_index(void *arg, int index) { ((struct in6_rtmsg *)arg)->rtmsg_ifindex = index; }
+
+int cove_if_set_ipv6(const char *name, const uint8_t *addr, int prefix) {
+    struct cove_in6_ifreq q;
+    memset(&q, 0, sizeof q);
+    memcpy(&q.ifr6_addr, addr, 16);
+    q.ifr6_prefixlen = (uint32_t)prefix;
+    return with_ipv6_index(name, SIOCSIFADDR, &q, set_addr_index);
+}
+
 int cove_route_add_default6(const char *name, const uint8_t *gateway) {
-    struct ifreq r;
-    if (set_name(&r, name) < 0) return -1;
-    int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return -1;
-    int rc = ioctl(s, SIOCGIFINDEX, &r);
-    if (rc == 0) {
-        struct in6_rtmsg rt;
-        memset(&rt, 0, sizeof rt);
-        memcpy(&rt.rtmsg_gateway, gateway, 16);
-        rt.rtmsg_dst_len = 0;
-        rt.rtmsg_metric = 1;
-        rt.rtmsg_flags = RTF_UP | RTF_GATEWAY;
-        rt.rtmsg_ifindex = r.ifr_ifindex;
-        rc = ioctl(s, SIOCADDRT, &rt);
-    }
-    int e = errno;
-    close(s);
-    errno = e;
-    return rc;
+    struct in6_rtmsg rt;
+    memset(&rt, 0, sizeof rt);
+    memcpy(&rt.rtmsg_gateway, gateway, 16);
+    rt.rtmsg_dst_len = 0;
+    rt.rtmsg_metric = 1;
+    rt.rtmsg_flags = RTF_UP | RTF_GATEWAY;
+    return with_ipv6_index(name, SIOCADDRT, &rt, set_route_index);
 }
 
 int cove_write_sysctl(const char *path, const char *value) {

@@ -91,13 +91,7 @@ public struct ArchiveLoader {
 
     /// Stores bytes made here (a docker-archive's synthesized manifest).
     func ingest(bytes: [UInt8], what: String, _ session: Session) throws -> Digest {
-        var offset = 0
-        let r = try store.ingest(name: what, expected: nil, size: Int64(bytes.count)) { buf in
-            let n = min(buf.count, bytes.count - offset)
-            bytes.withUnsafeBytes { src in buf.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<offset + n])) }
-            offset += n
-            return n
-        }
+        let r = try store.ingest(bytes: bytes, name: what)
         if r.created { session.created.append(r.digest) }
         return r.digest
     }

@@ -110,6 +110,18 @@ public struct ContentStore: Sendable {
         throw SyscallError("link \(tmp) to \(blobPath(digest))")
     }
 
+    /// Stores bytes held in memory (a fetched manifest, a synthesized
+    /// config), checked against `expected` when given.
+    public func ingest(bytes: [UInt8], name: String, expected: Digest? = nil) throws -> Ingested {
+        var offset = 0
+        return try ingest(name: name, expected: expected, size: Int64(bytes.count)) { buf in
+            let n = min(buf.count, bytes.count - offset)
+            bytes.withUnsafeBytes { src in buf.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<offset + n])) }
+            offset += n
+            return n
+        }
+    }
+
     /// Removes blobs (a failed load takes back what it created).
     public func remove(_ digests: [Digest]) {
         for d in digests { unlink(blobPath(d)) }

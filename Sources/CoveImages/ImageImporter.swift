@@ -123,13 +123,7 @@ public struct ImageImporter {
     }
 
     func ingest(bytes: [UInt8], what: String, created: inout [Digest]) throws -> ContentStore.Ingested {
-        var offset = 0
-        let r = try store.ingest(name: what, expected: nil, size: Int64(bytes.count)) { buf in
-            let n = min(buf.count, bytes.count - offset)
-            bytes.withUnsafeBytes { src in buf.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<offset + n])) }
-            offset += n
-            return n
-        }
+        let r = try store.ingest(bytes: bytes, name: what)
         if r.created { created.append(r.digest) }
         return r
     }

@@ -248,12 +248,6 @@ public struct Puller: Sendable {
     }
 
     func ingest(_ bytes: [UInt8], expected: Digest, what: String) throws -> ContentStore.Ingested {
-        var offset = 0
-        return try store.ingest(name: what, expected: expected, size: Int64(bytes.count)) { buf in
-            let n = min(buf.count, bytes.count - offset)
-            bytes.withUnsafeBytes { src in buf.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<offset + n])) }
-            offset += n
-            return n
-        }
+        try store.ingest(bytes: bytes, name: what, expected: expected)
     }
 }
