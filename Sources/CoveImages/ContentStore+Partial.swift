@@ -15,7 +15,7 @@ import Crypto
 /// closing some other fd on the same file does not drop it, and two opens
 /// in one process exclude each other too.
 extension ContentStore {
-    var partialDir: String { root + "/partial" }
+    package var partialDir: String { root + "/partial" }
 
     public enum PartialOpening {
         /// The blob is in the store already: nothing to fetch.
@@ -174,7 +174,7 @@ public final class PartialBlob {
     }
 
     /// Removes the partial file (its bytes are wrong) and lets go of it.
-    func discard() {
+    package func discard() {
         // Only while this process holds it: once let go, the name may be
         // another pull's new partial file.
         guard fd >= 0 else { return }

@@ -17,7 +17,7 @@ public struct ContentStore: Sendable {
     public let root: String
     var blobDir: String { root + "/blobs/sha256" }
     var ingestDir: String { root + "/ingest" }
-    var lockPath: String { root + "/lock" }
+    package var lockPath: String { root + "/lock" }
 
     /// Opens (creating) the store and removes ingest files left by
     /// processes that are gone.
