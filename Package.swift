@@ -42,19 +42,19 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
 
-        // Codable-free OCI types, JSON, wire messages, errors. No I/O.
-        .target(name: "CoveModel"),
+        // SHA-256 in C: the x86-64 SHA extensions, else portable code.
+        .target(name: "CSHA256", cSettings: [.unsafeFlags(["-O2"])]),
+        // Codable-free OCI types, JSON, wire messages, errors, digests. No I/O.
+        .target(name: "CoveModel", dependencies: ["CSHA256"]),
         // Typed synchronous syscall wrappers.
         .target(name: "CoveLinux", dependencies: [
             "CCoveShim", "CCap", "CSeccomp", "CoveModel",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        // The image store: content-addressed blobs (hashed with
-        // swift-crypto), names, archives, references. No network.
-        .target(name: "CoveImages", dependencies: [
-            "CoveModel", "CoveLinux", "CArchive",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        // The image store: content-addressed blobs (hashed by CoveModel's
+        // SHA256), names, archives, references. No network, no Foundation:
+        // the front links it.
+        .target(name: "CoveImages", dependencies: ["CoveModel", "CoveLinux", "CArchive"]),
         // The registry client (async-http-client over swift-nio) and the
         // puller. Only cove-registry links it: the front stays small, so
         // `cove run` does not pay, at every start, for loading and scanning

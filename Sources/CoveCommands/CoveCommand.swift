@@ -30,6 +30,7 @@ public enum CoveVersion {
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "info",
         abstract: "Show versions, helpers, paths, id ranges, the default network and the storage driver in use, and why.")
 
     func run() throws {

@@ -6,7 +6,7 @@ import Glibc
 
 /// `cove images`: the store's named images, as docker prints them.
 struct Images: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List images in the local store.")
+    static let configuration = CommandConfiguration(commandName: "images", abstract: "List images in the local store.")
 
     @OptionGroup var store: StoreOptions
 

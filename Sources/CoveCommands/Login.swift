@@ -7,7 +7,7 @@ import CoveImages
 /// `cove login REGISTRY`: checks the credentials against the registry
 /// (through cove-registry), then files them in podman's auth.json (0600, written atomically).
 struct Login: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log in to a registry.")
+    static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to a registry.")
 
     @OptionGroup var registry: RegistryOptions
 

@@ -12,6 +12,7 @@ import CoveLinux
 /// cove-registry's (see RegistryHelper).
 struct Pull: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pull",
         abstract: "Pull an image from a registry.",
         discussion: "Layers are stored as the registry serves them (gzip, zstd or plain tar).")
 
