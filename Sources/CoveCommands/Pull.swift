@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoveEngine
 import CoveImages
 
 /// `cove pull REF`: an image from a registry into the store. Progress goes
@@ -7,7 +8,8 @@ import CoveImages
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pull an image from a registry.",
-        discussion: "Layers are stored as the registry serves them (gzip, zstd or plain tar).")
+        discussion: "Layers are stored as the registry serves them (gzip, zstd or plain tar) and unpacked as they "
+            + "arrive, so the image is ready to run.")
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var registry: RegistryOptions
@@ -25,9 +27,14 @@ struct Pull: AsyncParsableCommand {
     func run() async throws {
         let display = PullProgress(mode: quiet ? .quiet : PullProgress.isTerminal ? .terminal : .plain)
         let result = try await failing125 {
-            let puller = Puller(store: try store.openStore(),
+            let contentStore = try store.openStore()
+            var puller = Puller(store: contentStore,
                                 platform: try platform.map { try Platform(parsing: $0) } ?? .host,
                                 tlsVerify: registry.tlsVerify)
+            // Unpacked as podman pull does; without cove-fs (a broken
+            // install) `cove create` says what is missing.
+            puller.unpacker = try? LayerCache(paths: try GlobalOptions.paths(root: store.root), store: contentStore,
+                                              helpers: .forThisProgram())
             do {
                 return try await puller.pull(reference) { display.handle($0) }
             } catch {
