@@ -81,7 +81,7 @@ let package = Package(
                           path: "Helpers/fs", linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
 
         .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),
-        .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel"]),
+        .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel", "CCoveShim"]),
         .testTarget(name: "CoveEngineTests", dependencies: ["CoveEngine"]),
         .testTarget(name: "CoveImagesTests", dependencies: ["CoveImages", "CoveLinux", "CoveModel", "CArchive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CoveModel"], exclude: ["Fixtures"]),

@@ -9,4 +9,5 @@
 #include "cove_net.h"
 #include "cove_spawn.h"
 #include "cove_files.h"
+#include "cove_sha256.h"
 #endif
