@@ -92,7 +92,7 @@ let package = Package(
                           path: "Helpers/fs", linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         // Pulls and registry logins, for the front (`cove pull`, `cove run`
         // of an image not yet here, `cove login`).
-        .executableTarget(name: "cove-registry", dependencies: ["CoveRegistry", "CoveImages", "CoveLinux", "CoveModel"],
+        .executableTarget(name: "cove-registry", dependencies: ["CoveRegistry", "CoveEngine", "CoveImages", "CoveLinux", "CoveModel"],
                           path: "Helpers/registry"),
 
         .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CoveEngine
 import CoveImages
 import CoveLinux
 import CoveModel
@@ -89,9 +90,14 @@ func fail(_ message: String, errorFD: Int32?) -> Never {
 func pull(_ a: Arguments) async throws {
     let mode: PullProgress.Mode = a.progress == "terminal" ? .terminal : a.progress == "quiet" ? .quiet : .plain
     let display = PullProgress(mode: mode)
-    let puller = Puller(store: try ContentStore(root: a.root!),
-                        platform: try a.platform.map { try Platform(parsing: $0) } ?? .host,
+    let store = try ContentStore(root: a.root!)
+    var puller = Puller(store: store, platform: try a.platform.map { try Platform(parsing: $0) } ?? .host,
                         tlsVerify: a.tlsVerify)
+    // Layers unpacked as they arrive, as podman pull does; without cove-fs
+    // (a broken install) `cove create` says what is missing.
+    if let paths = try? CovePaths.resolve(root: a.root) {
+        puller.unpacker = try? LayerCache(paths: paths, store: store, helpers: .forThisProgram())
+    }
     do {
         let result = try await puller.pull(a.operand!) { display.handle($0) }
         display.finish()

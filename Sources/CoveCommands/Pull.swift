@@ -14,7 +14,8 @@ struct Pull: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull",
         abstract: "Pull an image from a registry.",
-        discussion: "Layers are stored as the registry serves them (gzip, zstd or plain tar).")
+        discussion: "Layers are stored as the registry serves them (gzip, zstd or plain tar) and unpacked as they "
+            + "arrive, so the image is ready to run.")
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var registry: RegistryOptions

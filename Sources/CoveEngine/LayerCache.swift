@@ -15,7 +15,7 @@ import CoveModel
 /// whiteout under a directory no lower layer has is dropped; implicit
 /// parents take the lower layers' owners), so one tar over two bases is
 /// two directories.
-public struct LayerCache: Sendable {
+public struct LayerCache: LayerUnpacker {
     public let directory: String
     public let store: ContentStore
     public let coveFS: String
@@ -41,41 +41,52 @@ public struct LayerCache: Sendable {
 
     /// The chain IDs of an image's layers, bottom first: ChainID(L0) =
     /// DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)).
-    public static func chainIDs(_ image: StoredImage) -> [String] {
+    public static func chainIDs(_ image: StoredImage) -> [String] { chainIDs(image.layers.map(\.diffID)) }
+
+    static func chainIDs(_ diffIDs: [Digest]) -> [String] {
         var out: [String] = []
-        for layer in image.layers {
-            guard let below = out.last else { out.append(layer.diffID.hex); continue }
-            out.append(SHA256.hex(Array("sha256:\(below) \(layer.diffID)".utf8)))
+        for diffID in diffIDs {
+            guard let below = out.last else { out.append(diffID.hex); continue }
+            out.append(SHA256.hex(Array("sha256:\(below) \(diffID)".utf8)))
         }
         return out
     }
 
-    /// The image's layer directories, bottom first, unpacking what is missing.
+    /// The image's layer directories, bottom first, unpacking what is missing
+    /// (a pull has usually unpacked them all already).
     public func unpack(_ image: StoredImage) throws -> [String] {
-        var done: [String] = []
-        for (layer, chain) in zip(image.layers, Self.chainIDs(image)) {
-            let dir = directory + "/" + chain
-            if !Files.isDirectory(dir) {
-                // Lock files stay: unlinking one would let a second waiter
-                // lock a new file while the first still holds the old.
-                let lock = try FileLock.acquire(directory + "/." + chain + ".lock")
-                defer { close(lock) }
-                if !Files.isDirectory(dir) {
-                    var args = ["unpack", "--blob", store.blobPath(layer.digest), "--diff-id", layer.diffID.description,
-                                "--into", dir]
-                    for lower in done.reversed() { args += ["--lower", lower] }
-                    let (status, _, err) = try Spawn.capture(coveFS, args)
-                    if status != .exited(0) || !Files.isDirectory(dir) {
-                        let why = String(decoding: err, as: UTF8.self).split(separator: "\n").last.map(String.init)
-                            ?? "cove-fs unpack \(status)"
-                        throw EngineError("cannot unpack layer \(layer.digest) of \(image.record.name): "
-                            + LayerCache.stripPrefixes(why))
-                    }
-                }
-            }
-            done.append(dir)
+        let layers = image.layers.map { UnpackLayer(digest: $0.digest, diffID: $0.diffID) }
+        let chains = Self.chainIDs(layers.map(\.diffID))
+        return try layers.indices.map { try unpack(layers, chains: chains, index: $0, image: image.record.name) }
+    }
+
+    public func lockShared() throws -> Int32 { try FileLock.acquireShared(directory + "/.lock") }
+
+    /// For `cove pull`: layer `index`, those below it unpacked already.
+    public func unpack(_ layers: [UnpackLayer], index: Int, image: String) throws {
+        _ = try unpack(layers, chains: Self.chainIDs(layers.map(\.diffID)), index: index, image: image)
+    }
+
+    /// Layer `index`'s directory, unpacked if missing; `chains` are the
+    /// layers' chain IDs and the directories below `index` exist.
+    func unpack(_ layers: [UnpackLayer], chains: [String], index: Int, image: String) throws -> String {
+        let layer = layers[index], chain = chains[index]
+        let dir = directory + "/" + chain
+        if Files.isDirectory(dir) { return dir }
+        // Lock files stay: unlinking one would let a second waiter lock a
+        // new file while the first still holds the old.
+        let lock = try FileLock.acquire(directory + "/." + chain + ".lock")
+        defer { close(lock) }
+        if Files.isDirectory(dir) { return dir }
+        var args = ["unpack", "--blob", store.blobPath(layer.digest), "--diff-id", layer.diffID.description, "--into", dir]
+        for lower in chains[..<index].reversed() { args += ["--lower", directory + "/" + lower] }
+        let (status, _, err) = try Spawn.capture(coveFS, args)
+        if status != .exited(0) || !Files.isDirectory(dir) {
+            let why = String(decoding: err, as: UTF8.self).split(separator: "\n").last.map(String.init)
+                ?? "cove-fs unpack \(status)"
+            throw EngineError("cannot unpack layer \(layer.digest) of \(image): " + LayerCache.stripPrefixes(why))
         }
-        return done
+        return dir
     }
 
     /// "cove-fs: Error: what" → "what".

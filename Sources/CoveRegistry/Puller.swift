@@ -31,8 +31,10 @@ public struct PullResult: Sendable {
 /// `cove pull`: resolves a reference to a manifest (picking `platform`
 /// from an index), fetches the config and the layers (`parallel` at once)
 /// into the content store with every byte verified, and names the image in
-/// images.json as `cove load` does. Layers stay as the registry serves them
-/// (gzip, zstd or plain tar); they are unpacked elsewhere.
+/// images.json as `cove load` does. The blobs stay as the registry serves
+/// them (gzip, zstd or plain tar); with an `unpacker`, each layer is also
+/// unpacked as soon as its blob (and the layer below) is in, so the image is
+/// ready to run when the pull ends and the unpacks overlap the downloads.
 ///
 /// The store lock is held shared for the whole fetch. A failure of the
 /// content (a digest that does not match, a manifest refused) takes back
@@ -47,6 +49,8 @@ public struct Puller: Sendable {
     public var registries: RegistriesConf = .standard()
     public var authFile: AuthFile
     public var parallel: Int
+    /// Unpacks the layers during the pull (nil: left to `cove create`).
+    public var unpacker: (any LayerUnpacker)?
 
     /// How long to wait for another process's download of the same blob
     /// to make progress before giving up on it.
@@ -74,10 +78,19 @@ public struct Puller: Sendable {
                                     credentials: credentials)
         let created = Created()
         let lock: Int32
-        do { lock = try FileLock.acquireShared(store.lockPath) } catch {
+        // The layer cache's lock first (held until the image is named: the
+        // collector must not take layers no image names yet), then the
+        // store's, in the order `cove create` takes them.
+        var cacheLock: Int32 = -1
+        do {
+            if let unpacker { cacheLock = try unpacker.lockShared() }
+            lock = try FileLock.acquireShared(store.lockPath)
+        } catch {
+            if cacheLock >= 0 { close(cacheLock) }
             await client.shutdown()
             throw error
         }
+        defer { if cacheLock >= 0 { close(cacheLock) } }
         do {
             let record = try await pullLocked(ref, client, created, progress)
             await client.shutdown()
@@ -146,18 +159,29 @@ public struct Puller: Sendable {
         // starting as one ends. A layer listed twice is fetched once.
         var seen = Set<Digest>()
         let unique = layers.filter { seen.insert($0.digest).inserted }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            for _ in 0..<min(parallel, unique.count) {
-                let l = unique[next]; next += 1
-                group.addTask { try await fetch(l, .layer, ref, client, created, progress) }
+        let plan = unpacker.flatMap { u in unpackPlan(config: config.digest, layers: layers).map { (u, $0) } }
+        let (ready, arrived) = AsyncStream.makeStream(of: Digest.self)
+        try await withThrowingTaskGroup(of: Void.self) { outer in
+            defer { arrived.finish() }
+            if case let (u, plan)? = plan {
+                outer.addTask { await Self.unpackInOrder(u, plan, ready: ready, image: image, progress: progress) }
             }
-            while try await group.next() != nil {
-                if next < unique.count {
+            try await withThrowingTaskGroup(of: Digest.self) { group in
+                var next = 0
+                for _ in 0..<min(parallel, unique.count) {
                     let l = unique[next]; next += 1
-                    group.addTask { try await fetch(l, .layer, ref, client, created, progress) }
+                    group.addTask { try await fetch(l, .layer, ref, client, created, progress); return l.digest }
+                }
+                while let d = try await group.next() {
+                    arrived.yield(d)
+                    if next < unique.count {
+                        let l = unique[next]; next += 1
+                        group.addTask { try await fetch(l, .layer, ref, client, created, progress); return l.digest }
+                    }
                 }
             }
+            arrived.finish()
+            try await outer.waitForAll()
         }
 
         if chosen == nil, let cfg = try? JSON.parse(try store.read(config.digest)),

@@ -31,16 +31,20 @@ struct PullTests {
             try cove(["pull", "--root", root] + extra + [ref])
         }
 
-        /// Every regular file under the store, with its size and sha256.
+        /// Every file under the store but the locks (unpacked layers too):
+        /// a regular file with its sha256, anything else (a whiteout, a
+        /// symlink) with its type.
         func snapshot() throws -> [String: String] {
             var out: [String: String] = [:]
             let fm = FileManager.default
             guard let e = fm.enumerator(atPath: root) else { return out }
             for case let rel as String in e {
                 let path = root + "/" + rel
-                var isDir: ObjCBool = false
-                guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue, rel != "lock" else { continue }
-                out[rel] = try PullTests.sha256(path)
+                let type = (try? fm.attributesOfItem(atPath: path)[.type] as? FileAttributeType) ?? nil
+                // Lock files are no content: the store's and the layer cache's.
+                let isLock = rel == "lock" || (rel.hasPrefix("layers/.") && rel.hasSuffix(".lock"))
+                guard type != .typeDirectory, !isLock else { continue }
+                out[rel] = type == .typeRegular ? try PullTests.sha256(path) : "\(type.map { $0.rawValue } ?? "?")"
             }
             return out
         }
@@ -281,6 +285,67 @@ struct PullTests {
         let storage = lines.filter { $0.hasPrefix("storage ") }
         #expect(storage.count == 4, "\(lines)")
         #expect(storage.allSatisfy { $0.hasSuffix(" -") })
+    }
+
+    /// A pull unpacks the layers (as podman pull does), so the first
+    /// `cove create` finds them there and unpacks nothing; a second pull of
+    /// the image leaves them alone too.
+    @Test func aPullLeavesTheLayersUnpackedForCreate() throws {
+        let registry = try TestRegistry()
+        let p = try Self.push(Self.multiLayer, to: registry, name: "cove/unpacked")
+        let s = try Scratch()
+        let pull = try s.pull(p.ref, ["-q"])
+        #expect(pull.status == 0 && pull.stderr.isEmpty, "\(pull.stderr)")
+        let layers = s.root + "/layers"
+        func inodes() throws -> [String: UInt64] {
+            var out: [String: UInt64] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: layers) where !name.hasPrefix(".") {
+                var st = stat()
+                if lstat(layers + "/" + name, &st) == 0 { out[name] = UInt64(st.st_ino) }
+            }
+            return out
+        }
+        let after = try inodes()
+        #expect(after.count == 3, "\(after)")
+        // Each layer's own entries, in a directory of its own.
+        for marker in ["etc/motd.link", "var/cache/new", "srv/data"] {
+            let holders = after.keys.filter { FileManager.default.fileExists(atPath: layers + "/" + $0 + "/" + marker) }
+            #expect(holders.count == 1, "\(marker) in \(holders)")
+        }
+        // Where the filesystem has inode flags (ext4), the store is a top of
+        // directory hierarchies: each layer goes to a fresh block group.
+        let attrs = try Harness.run("/usr/bin/lsattr", ["-d", layers])
+        if attrs.status == 0 {
+            #expect(attrs.stdout.split(separator: " ").first?.contains("T") == true, "\(attrs.stdout)")
+        }
+
+        let again = try s.pull(p.ref, ["-q"])
+        #expect(again.status == 0 && again.stderr.isEmpty, "\(again.stderr)")
+        #expect(try inodes() == after)
+        let create = try s.cove(["--root", s.root, "--runroot", s.dir + "/run", "create", "--network", "none", p.ref, "true"])
+        #expect(create.status == 0, "\(create.stderr)")
+        #expect(try inodes() == after, "create unpacked the layers again")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: layers).filter { $0.hasPrefix(".tmp-") }.isEmpty)
+    }
+
+    /// A layer cove-fs refuses does not fail the pull (the blobs are what
+    /// the registry named); the pull says so, and `cove create` refuses it.
+    @Test func aLayerThatCannotBeUnpackedIsAWarningAtPullAndAnErrorAtCreate() throws {
+        let registry = try TestRegistry()
+        let description: [String: Any] = ["layers": [
+            ["compression": "gzip", "entries": [Self.entry("etc", "dir"), Self.entry("link", "symlink", target: "/etc")]],
+            ["compression": "gzip", "entries": [Self.entry("link/passwd", content: "through the link\n")]],
+        ]]
+        let p = try Self.push(description, to: registry, name: "cove/hostile")
+        let s = try Scratch()
+        let pull = try s.pull(p.ref, ["-q"])
+        #expect(pull.status == 0, "\(pull.stderr)")
+        #expect(pull.stderr.split(separator: "\n").count == 1, "\(pull.stderr)")
+        #expect(pull.stderr.hasPrefix("WARNING: cannot unpack layer \(p.layerDigests.last ?? "")") && pull.stderr.contains("link")
+                && pull.stderr.contains("cove create tries again"), "\(pull.stderr)")
+        let create = try s.cove(["--root", s.root, "--runroot", s.dir + "/run", "create", "--network", "none", p.ref, "true"])
+        #expect(create.status == 125, "\(create.stderr)")
+        #expect(create.stderr.contains("cannot unpack layer \(p.layerDigests.last ?? "")"), "\(create.stderr)")
     }
 
     @Test func aTamperedBlobIsRefusedAndTheStoreIsUnchanged() throws {

@@ -22,4 +22,7 @@ long cove_copy_file_range(int in, int out, size_t len);
 int cove_syncfs(int fd);
 /// renameat2 with RENAME_NOREPLACE: EEXIST when the target exists.
 int cove_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+/// Sets FS_TOPDIR_FL (chattr +T) on the directory fd, if not set: -1 with
+/// errno where the filesystem has no such flag (ENOTTY, EOPNOTSUPP).
+int cove_set_topdir(int fd);
 #endif
