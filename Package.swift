@@ -4,12 +4,16 @@ import PackageDescription
 // Helpers (cove-unshare, cove-net, cove-fs) are synchronous, single-threaded
 // programs: they import CoveLinux and CoveModel only, never Foundation, NIO or
 // an HTTP client, so that they start in about a millisecond and can unshare.
-// The one exception is cove-registry, the only program with the HTTP stack,
-// which the front starts for pulls and logins: keeping that stack out of the
-// front saves every `cove run` from loading it.
 // Helpers link fully static: no dynamic loader, no shared libraries to map.
 // That halves their start (1.2 ms against 2.6 ms for a static Swift
 // stdlib over a dynamic glibc, measured with a hello world here).
+//
+// The front is fully static too, for the same reason: it starts every
+// container. What would keep it dynamic lives in cove-transfer instead, the
+// helper that moves images in and out of the store (pull, load, import,
+// save, and login checks): the HTTP stack (async-http-client, swift-nio,
+// swift-crypto, Foundation) and libarchive (Debian has no static libzstd,
+// liblz4 or libacl for it).
 let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable"])]
 
 let package = Package(
@@ -20,7 +24,7 @@ let package = Package(
         .executable(name: "cove-unshare", targets: ["cove-unshare"]),
         .executable(name: "cove-net", targets: ["cove-net"]),
         .executable(name: "cove-fs", targets: ["cove-fs"]),
-        .executable(name: "cove-registry", targets: ["cove-registry"]),
+        .executable(name: "cove-transfer", targets: ["cove-transfer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,15 +56,16 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // The image store: content-addressed blobs (hashed by CoveModel's
-        // SHA256), names, archives, references. No network, no Foundation:
-        // the front links it.
-        .target(name: "CoveImages", dependencies: ["CoveModel", "CoveLinux", "CArchive"]),
+        // SHA256), names, references, auth.json. No network, no Foundation,
+        // no libarchive: the front links it.
+        .target(name: "CoveImages", dependencies: ["CoveModel", "CoveLinux"]),
+        // Image archives and tarballs (libarchive): docker-archive and
+        // oci-archive in and out, root filesystem tarballs in.
+        .target(name: "CoveArchives", dependencies: ["CoveModel", "CoveLinux", "CoveImages", "CArchive"]),
         // The registry client (async-http-client over swift-nio) and the
-        // puller. Only cove-registry links it: the front stays small, so
-        // `cove run` does not pay, at every start, for loading and scanning
-        // an HTTP stack it rarely uses.
+        // puller. Only cove-transfer links it.
         .target(name: "CoveRegistry", dependencies: [
-            "CoveModel", "CoveLinux", "CoveImages",
+            "CoveModel", "CoveLinux", "CoveImages", "CoveArchives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -76,7 +81,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "cove", dependencies: ["CoveCommands"]),
+        .executableTarget(name: "cove", dependencies: ["CoveCommands"], linkerSettings: staticExecutable + [
+            // ArgumentParser uses FoundationEssentials; a static executable
+            // must name what that needs itself.
+            .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"),
+        ]),
 
         .executableTarget(name: "cove-unshare", dependencies: [
             "CoveLinux", "CoveModel",
@@ -90,15 +99,15 @@ let package = Package(
         // libacl.a for libarchive's static link. The Swift runtime is static.
         .executableTarget(name: "cove-fs", dependencies: ["CoveLinux", "CoveModel", "CArchive"],
                           path: "Helpers/fs", linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
-        // Pulls and registry logins, for the front (`cove pull`, `cove run`
-        // of an image not yet here, `cove login`).
-        .executableTarget(name: "cove-registry", dependencies: ["CoveRegistry", "CoveEngine", "CoveImages", "CoveLinux", "CoveModel"],
-                          path: "Helpers/registry"),
+        // Images in and out of the store, for the front: `cove pull` (and
+        // `cove run`'s pull), `cove login`'s check, load, import, save.
+        .executableTarget(name: "cove-transfer", dependencies: ["CoveRegistry", "CoveArchives", "CoveEngine", "CoveImages", "CoveLinux", "CoveModel"],
+                          path: "Helpers/transfer"),
 
         .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),
         .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel"]),
         .testTarget(name: "CoveEngineTests", dependencies: ["CoveEngine"]),
-        .testTarget(name: "CoveImagesTests", dependencies: ["CoveImages", "CoveLinux", "CoveModel", "CArchive"]),
+        .testTarget(name: "CoveImagesTests", dependencies: ["CoveImages", "CoveArchives", "CoveLinux", "CoveModel", "CArchive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CoveModel"], exclude: ["Fixtures"]),
     ]
 )

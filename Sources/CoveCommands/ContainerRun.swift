@@ -95,7 +95,7 @@ enum ImageResolver {
             throw EngineError("image \(name) not found in the local store, and it is no reference to pull")
         }
         do {
-            try RegistryHelper.pull(name, dataRoot: store.root, platform: platform, tlsVerify: tlsVerify)
+            try TransferHelper.pull(name, dataRoot: store.root, platform: platform, tlsVerify: tlsVerify)
         } catch let e as ExitCode { throw e } catch {
             throw EngineError("image \(name) is not in the local store and pulling it failed: \(error)")
         }

@@ -44,7 +44,7 @@ struct Info: ParsableCommand {
                 : ranges.map { "\($0.count) \(kind) from \($0.start)" }.joined(separator: ", ")))
         }
         print("default network: slirp4netns (cove-net; 10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3)")
-        for helper in ["cove-unshare", "cove-fs", "cove-net", "cove-registry"] {
+        for helper in ["cove-unshare", "cove-fs", "cove-net", "cove-transfer"] {
             print("\(helper): \(locator.find(helper) ?? "not found (searched \(locator.searchPath.joined(separator: ", ")))")")
         }
         // The driver new containers get, and why (probed once, then kept).

@@ -56,7 +56,7 @@ extension CoveCommand {
     /// The entry point: global flags first, then the command tree. Usage
     /// errors exit 125 as docker's do (ArgumentParser's own is 64). Every
     /// command runs on the main thread, the front's only one (pulls are
-    /// cove-registry's).
+    /// cove-transfer's).
     public static func entry() {
         let args: [String]
         do { args = try GlobalOptions.take(Array(CommandLine.arguments.dropFirst())) } catch {

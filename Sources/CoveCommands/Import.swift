@@ -32,11 +32,9 @@ struct Import: ParsableCommand {
     var reference: String?
 
     func run() throws {
-        let record = try failing125 {
-            let changes = try ImageChanges(parsing: change)
-            return try ImageImporter(store: try store.openStore())
-                .importTarball(source, name: reference, changes: changes, message: message)
+        try failing125 {
+            try TransferHelper.importTarball(source, reference: reference, changes: change, message: message,
+                                             dataRoot: store.rootPath)
         }
-        print("sha256:" + record.config.hex)
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import CoveImages
 
-/// `cove load -i ARCHIVE`: a docker-archive or oci-archive into the store.
+/// `cove load -i ARCHIVE`: a docker-archive or oci-archive into the store
+/// (cove-transfer does the work).
 struct Load: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
@@ -13,11 +14,6 @@ struct Load: ParsableCommand {
     var input: String
 
     func run() throws {
-        let records = try failing125 {
-            try ArchiveLoader(store: try store.openStore()).load(archive: input)
-        }
-        for r in records {
-            print(r.name.isEmpty ? "Loaded image ID: \(r.config)" : "Loaded image: \(r.name)")
-        }
+        try failing125 { try TransferHelper.load(input, dataRoot: store.rootPath) }
     }
 }

@@ -5,7 +5,7 @@ import ArgumentParser
 import CoveImages
 
 /// `cove login REGISTRY`: checks the credentials against the registry
-/// (through cove-registry), then files them in podman's auth.json (0600, written atomically).
+/// (through cove-transfer), then files them in podman's auth.json (0600, written atomically).
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to a registry.")
 
@@ -45,7 +45,7 @@ struct Login: ParsableCommand {
                 throw ValidationError("no password: give one with --password or --password-stdin")
             }
             let credentials = Credentials(username: user, password: pass)
-            try RegistryHelper.verifyLogin(credentials, registry: host, tlsVerify: registry.tlsVerify)
+            try TransferHelper.verifyLogin(credentials, registry: host, tlsVerify: registry.tlsVerify)
             try AuthFile.standard().store(credentials, registry: host)
         }
         print("Login Succeeded!")

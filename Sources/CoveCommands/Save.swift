@@ -1,7 +1,8 @@
 import ArgumentParser
 import CoveImages
 
-/// `cove save -o FILE [--format docker-archive|oci-archive] IMAGE...`.
+/// `cove save -o FILE [--format docker-archive|oci-archive] IMAGE...`
+/// (cove-transfer does the work).
 struct Save: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "save",
@@ -14,28 +15,19 @@ struct Save: ParsableCommand {
     var output: String
 
     @Option(help: ArgumentHelp("docker-archive or oci-archive.", valueName: "format"))
-    var format: String = ArchiveWriter.Format.dockerArchive.rawValue
+    var format: String = "docker-archive"
 
     @Argument(help: ArgumentHelp("Images, by name or ID.", valueName: "image"))
     var images: [String]
 
     func validate() throws {
-        guard ArchiveWriter.Format(rawValue: format) != nil else {
+        guard ["docker-archive", "oci-archive"].contains(format) else {
             throw ValidationError("unknown format \"\(format)\": use docker-archive or oci-archive")
         }
         guard !images.isEmpty else { throw ValidationError("name at least one image to save") }
     }
 
     func run() throws {
-        try failing125 {
-            let contents = try store.openStore()
-            let index = ImageIndex(store: contents)
-            let records = try images.map { text -> ImageRecord in
-                guard let r = try index.find(text) else { throw ImageError("\(text): image not known; see `cove images`") }
-                return r
-            }
-            try ArchiveWriter(store: contents).save(records, format: ArchiveWriter.Format(rawValue: format) ?? .dockerArchive,
-                                                    to: output)
-        }
+        try failing125 { try TransferHelper.save(images, format: format, output: output, dataRoot: store.rootPath) }
     }
 }

@@ -15,7 +15,7 @@ import CoveModel
 public struct ContentStore: Sendable {
     public let root: String
     var blobDir: String { root + "/blobs/sha256" }
-    var ingestDir: String { root + "/ingest" }
+    package var ingestDir: String { root + "/ingest" }
     package var lockPath: String { root + "/lock" }
 
     /// Opens (creating) the store and removes ingest files left by

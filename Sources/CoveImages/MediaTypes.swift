@@ -28,3 +28,8 @@ package enum MediaTypes {
         return ociLayer
     }
 }
+
+public enum ImageLimits {
+    /// The largest manifest, index or config read (4 MiB, as containerd's).
+    public static let maxManifestSize = 4 << 20
+}

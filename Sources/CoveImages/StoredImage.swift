@@ -48,7 +48,7 @@ public struct StoredImage: Sendable {
         self.record = record
         let what = "image \(record.name.isEmpty ? record.config.shortID : record.name)"
         func parse(_ d: Digest) throws -> JSON {
-            do { return try JSON.parse(try store.read(d, limit: ArchiveLoader.maxManifestSize)) } catch let e as JSONError {
+            do { return try JSON.parse(try store.read(d, limit: ImageLimits.maxManifestSize)) } catch let e as JSONError {
                 throw ImageError("\(what): blob \(d) is not valid JSON (\(e))")
             } catch let e as SyscallError where e.errno == ENOENT {
                 throw ImageError("\(what): blob \(d) is missing from the store; pull or load the image again")

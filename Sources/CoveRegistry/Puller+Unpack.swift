@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CoveArchives
 import CoveImages
 import CoveModel
 import Foundation

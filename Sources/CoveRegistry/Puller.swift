@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CoveLinux
+import CoveArchives
 import CoveImages
 import CoveModel
 import Synchronization
@@ -146,7 +147,7 @@ public struct Puller: Sendable {
         guard MediaTypes.configs.contains(config.mediaType) else {
             throw ImageError("unsupported media type \"\(config.mediaType)\" for config \(config.digest) of \(image)")
         }
-        guard config.size <= Int64(ArchiveLoader.maxManifestSize) else {
+        guard config.size <= Int64(ImageLimits.maxManifestSize) else {
             throw ImageError("config \(config.digest) of \(image) is \(config.size) bytes, over the 4 MiB limit: refused")
         }
         let layers = try (json["layers"]?.arrayValue ?? []).map { try Descriptor($0, what: "layer", in: image) }
@@ -221,7 +222,7 @@ public struct Puller: Sendable {
         guard d.mediaType.isEmpty || MediaTypes.manifests.contains(d.mediaType) else {
             throw ImageError("unsupported media type \"\(d.mediaType)\" for manifest \(d.digest) of \(image)")
         }
-        guard d.size <= Int64(ArchiveLoader.maxManifestSize) else {
+        guard d.size <= Int64(ImageLimits.maxManifestSize) else {
             throw ImageError("manifest \(d.digest) of \(image) is \(d.size) bytes, over the 4 MiB limit: refused")
         }
         return (d.digest, p)

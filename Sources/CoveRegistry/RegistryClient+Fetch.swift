@@ -28,7 +28,7 @@ extension RegistryClient {
             throw ImageError("\(endpoint.registry) answered \(await Self.errorSummary(response)) for the manifest of \(image)")
         }
         let what = "the manifest \(reference) of \(image)"
-        let bytes = try await Self.collect(response, limit: ArchiveLoader.maxManifestSize, what: what)
+        let bytes = try await Self.collect(response, limit: ImageLimits.maxManifestSize, what: what)
         let digest = try Self.digest(of: bytes)
         if reference.hasPrefix("sha256:"), digest.description != reference {
             throw ImageError("\(what) does not match its digest: got \(digest): the registry served different content")

@@ -1,3 +1,4 @@
+import CoveArchives
 import CoveImages
 import CoveModel
 import Glibc

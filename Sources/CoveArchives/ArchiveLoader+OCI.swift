@@ -1,3 +1,4 @@
+import CoveImages
 import CoveModel
 
 extension ArchiveLoader {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CoveLinux
+import CoveImages
 import CoveModel
 
 /// Loads a docker-archive or an oci-archive (as `podman save` and
@@ -14,7 +15,7 @@ import CoveModel
 /// since a tar stream gives no way back. On failure every blob this load
 /// created is removed again and images.json is not touched.
 public struct ArchiveLoader {
-    public static let maxManifestSize = 4 << 20
+    public static let maxManifestSize = ImageLimits.maxManifestSize
     public let store: ContentStore
 
     public init(store: ContentStore) { self.store = store }

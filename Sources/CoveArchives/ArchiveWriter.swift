@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CoveLinux
+import CoveImages
 import CoveModel
 
 /// `cove save`: images from the store as a docker-archive or an

@@ -3,6 +3,7 @@ import CArchive
 import Glibc
 #endif
 import CoveLinux
+import CoveImages
 import CoveModel
 
 /// `cove import`: a root filesystem tarball (plain, gzip, zstd, xz, bzip2)

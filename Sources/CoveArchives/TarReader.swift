@@ -1,4 +1,5 @@
 import CArchive
+import CoveImages
 #if canImport(Glibc)
 import Glibc
 #endif
