@@ -88,9 +88,9 @@ extension Processes {
 public enum NetAPISocket {
     /// Listens at `path`; a socket left there by a crashed predecessor is
     /// replaced, any other file is an error.
-    public static func listen(_ path: String) throws -> Int32 {
+    public static func listen(_ path: String, backlog: Int32 = 16) throws -> Int32 {
         if let m = Files.lstatMode(path), m & S_IFMT == S_IFSOCK { unlink(path) }
-        return try check("listen on \(path)", cove_listen_unix(path, 16))
+        return try check("listen on \(path)", cove_listen_unix(path, backlog))
     }
 
     /// A waiting connection, non-blocking, or nil when none waits.
