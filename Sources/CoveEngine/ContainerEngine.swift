@@ -197,6 +197,28 @@ public struct ContainerEngine {
         }
     }
 
+    /// ns: and container: name /proc/PID paths, which hold only while that
+    /// process lives: they are resolved again at each start (as docker
+    /// resolves container: when the container starts), so a container made
+    /// with `create` joins its peer as it is then, not a pid since reused.
+    func refreshJoinedNetwork(_ r: ContainerRecord) throws {
+        var o = RunOptions()
+        o.network = r.network
+        guard let j = try joinedNetwork(o) else { return }
+        let path = paths.container(r.id) + "/config.json"
+        let config = try JSON.parse(try Files.read(path))
+        guard let linux = config["linux"], let namespaces = linux["namespaces"]?.arrayValue else { return }
+        let updated = namespaces.map { ns -> JSON in
+            switch ns["type"]?.stringValue {
+            case "user": return .object([("type", .string("user")), ("path", .string(j.user))])
+            case "network": return .object([("type", .string("network")), ("path", .string(j.network))])
+            default: return ns
+            }
+        }
+        let changed = config.setting("linux", linux.setting("namespaces", .array(updated)))
+        try Files.writeAtomically(path, Array(changed.serialized(pretty: true).utf8), mode: 0o600, durable: false)
+    }
+
     /// slirp4netns (cove-net, the default) and pasta as the container's
     /// createRuntime hook; none, host, ns: and container: need none.
     func addNetwork(_ config: JSON, _ o: RunOptions, ports: [String]) throws -> JSON {
@@ -307,6 +329,7 @@ public struct ContainerEngine {
         if case .running = containers.condition(r) { throw EngineError("container \(r.name) is already running") }
         try clearRuntimeState(r)
         clearNetworkRecord(r)
+        try refreshJoinedNetwork(r)
         let (unshare, base) = try runtimeArgs()
         try containers.update(r.id) { $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil }
         // The pid file tells a container that ran (its own exit code, even
@@ -339,6 +362,7 @@ public struct ContainerEngine {
         if case .running = containers.condition(r) { return }
         try clearRuntimeState(r)
         clearNetworkRecord(r)
+        try refreshJoinedNetwork(r)
         let (unshare, base) = try runtimeArgs()
         let restarted = !r.startedAt.isEmpty
         try containers.update(r.id) {

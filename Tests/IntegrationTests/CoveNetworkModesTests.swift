@@ -166,7 +166,7 @@ struct CoveNetworkModesTests {
     @Test func containerModeSharesTheOthersNetwork() throws {
         let name = "cn\(getpid())"
         let run = try cove(["run", "-d", "--name", name, img, "sh", "-c",
-                            "mkdir /w && echo from-$(hostname) > /w/index.html && httpd -p 127.0.0.1:8080 -h /w && exec sleep 300"])
+                            "mkdir -p /w && echo from-$(hostname) > /w/index.html && httpd -p 127.0.0.1:8080 -h /w && exec sleep 300"])
         #expect(run.status == 0, "\(run.stderr)")
         defer { _ = try? cove(["rm", "-f", name]) }
         let id = try cove(["inspect", "-f", "{{.Id}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -179,6 +179,22 @@ struct CoveNetworkModesTests {
         }
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
         #expect(r.stdout.contains("10.0.2.100/24") && r.stdout.hasSuffix("from-\(id.prefix(12))\n"), "\(r.stdout)")
+        // Made now, started after the peer has restarted (a new init pid):
+        // it joins the peer as it is when it starts.
+        let later = try cove(["create", "--name", name + "y", "--network", "container:\(name)", img, "sh", "-c",
+                              "wget -q -O- http://127.0.0.1:8080/"])
+        #expect(later.status == 0, "\(later.stderr)")
+        defer { _ = try? cove(["rm", "-f", name + "y"]) }
+        let before = try cove(["inspect", "-f", "{{.State.Pid}}", name]).stdout
+        #expect(try cove(["restart", "-t", "0", name]).status == 0)
+        #expect(try cove(["inspect", "-f", "{{.State.Pid}}", name]).stdout != before)
+        var joined = Harness.Output(status: -1, stdout: "", stderr: "")
+        for _ in 0..<30 {
+            joined = try cove(["start", "-a", name + "y"])
+            if joined.status == 0 { break }
+            usleep(100_000)
+        }
+        #expect(joined.status == 0 && joined.stdout == "from-\(id.prefix(12))\n", "\(joined.stdout) \(joined.stderr)")
         let stopped = try cove(["create", "--name", name + "x", img, "true"])
         defer { _ = try? cove(["rm", "-f", name + "x"]) }
         #expect(stopped.status == 0)
