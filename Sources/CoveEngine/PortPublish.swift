@@ -100,22 +100,31 @@ public struct PortPublish: Equatable, Sendable {
         return out
     }
 
-    /// Whether a port can be bound now on `ip`.
+    /// Whether a port can be bound now on `ip`. A plain socket, without
+    /// SO_REUSEPORT: cove-net's own sockets are in reuseport groups, and a
+    /// port another container publishes must not look free.
     public static func isFree(_ ip: String, _ port: Int, _ proto: String) -> Bool {
-        guard let a = IPAddress(ip), let p = UInt16(exactly: port),
-              let fd = try? InetSockets.bind(udp: proto == "udp", SocketAddress(a, p), backlog: 1) else { return false }
-        close(fd)
-        return true
+        guard let p = UInt16(exactly: port) else { return false }
+        return (try? boundPort(ip, p, proto)) != nil
     }
 
     /// A port the kernel gives for `ip` now (docker picks at start; cove at
     /// create, so that `cove port` can show it before the container runs).
     public static func freePort(_ ip: String, _ proto: String) throws -> Int {
+        Int(try boundPort(ip, 0, proto))
+    }
+
+    /// Binds a socket to ip:port (0: any), closes it, returns the port.
+    static func boundPort(_ ip: String, _ port: UInt16, _ proto: String) throws -> UInt16 {
         guard let a = IPAddress(ip) else { throw EngineError("invalid host address \(ip) for -p") }
-        let fd = try InetSockets.bind(udp: proto == "udp", SocketAddress(a, 0), backlog: 1)
+        let fd = socket(a.isIPv6 ? AF_INET6 : AF_INET, Int32(proto == "udp" ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue)
+                        | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { throw SyscallError("socket for a \(proto) port on \(ip)") }
         defer { close(fd) }
+        let rc = SocketAddress(a, port).withSockaddr { bind(fd, $0, $1) }
+        if rc != 0 { throw SyscallError("bind \(proto) \(SocketAddress(a, port))") }
         guard let local = InetSockets.localAddress(fd) else { throw SyscallError("getsockname for a free \(proto) port on \(ip)") }
-        return Int(local.port)
+        return local.port
     }
 
     /// Every `-p`, expanded.

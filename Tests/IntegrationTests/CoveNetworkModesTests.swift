@@ -86,6 +86,23 @@ struct CoveNetworkModesTests {
         #expect(try Self.get("127.0.0.1", other) == "srv-8082\n")
     }
 
+    /// A host range for one container port: the first port in it no one
+    /// holds, another container's published port included.
+    @Test func aHostRangeForOnePortTakesTheFirstFreeOne() throws {
+        let base = try Self.freeRange(2)
+        let first = "pa\(getpid())", second = "pb\(getpid())"
+        let a = try cove(["run", "-d", "--name", first, "-p", "127.0.0.1:\(base):8081", img, "sh", "-c", Self.servers([8081])])
+        #expect(a.status == 0, "\(a.stderr)")
+        defer { _ = try? cove(["rm", "-f", first]) }
+        let b = try cove(["run", "-d", "--name", second, "-p", "127.0.0.1:\(base)-\(base + 1):8082", img,
+                          "sh", "-c", Self.servers([8082])])
+        #expect(b.status == 0, "\(b.stderr)")
+        defer { _ = try? cove(["rm", "-f", second]) }
+        #expect(try cove(["port", second, "8082"]).stdout == "127.0.0.1:\(base + 1)\n")
+        #expect(try Self.get("127.0.0.1", base) == "srv-8081\n")
+        #expect(try Self.get("127.0.0.1", base + 1) == "srv-8082\n")
+    }
+
     @Test(arguments: [
         ("8000-8002:80-83", "differ in length"),
         ("127.0.0.1:8000-8003:80-82/udp", "differ in length"),
