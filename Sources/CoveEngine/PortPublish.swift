@@ -117,14 +117,7 @@ public struct PortPublish: Equatable, Sendable {
     /// Binds a socket to ip:port (0: any), closes it, returns the port.
     static func boundPort(_ ip: String, _ port: UInt16, _ proto: String) throws -> UInt16 {
         guard let a = IPAddress(ip) else { throw EngineError("invalid host address \(ip) for -p") }
-        let fd = socket(a.isIPv6 ? AF_INET6 : AF_INET, Int32(proto == "udp" ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue)
-                        | Int32(SOCK_CLOEXEC.rawValue), 0)
-        if fd < 0 { throw SyscallError("socket for a \(proto) port on \(ip)") }
-        defer { close(fd) }
-        let rc = SocketAddress(a, port).withSockaddr { bind(fd, $0, $1) }
-        if rc != 0 { throw SyscallError("bind \(proto) \(SocketAddress(a, port))") }
-        guard let local = InetSockets.localAddress(fd) else { throw SyscallError("getsockname for a free \(proto) port on \(ip)") }
-        return local.port
+        return try InetSockets.probeBind(udp: proto == "udp", SocketAddress(a, port)).get()
     }
 
     /// Every `-p`, expanded.

@@ -216,6 +216,23 @@ public enum InetSockets {
                          cove_inet_bind(udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), &c, backlog))
     }
 
+    /// Binds a plain socket (no SO_REUSEPORT; SO_REUSEADDR for TCP only, so
+    /// that connections in TIME_WAIT do not count) to `a` and closes it: the
+    /// port bound (the kernel's choice for port 0), or the errno. A port
+    /// held by a reuseport group, another cove-net's, is taken this way.
+    public static func probeBind(udp: Bool, _ a: SocketAddress) -> Result<UInt16, SyscallError> {
+        let fd = socket(a.ip.isIPv6 ? AF_INET6 : AF_INET,
+                        Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { return .failure(SyscallError("socket for \(a)")) }
+        defer { close(fd) }
+        var one: Int32 = 1
+        if !udp { _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        if a.ip.isIPv6 { _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        if a.withSockaddr({ Glibc.bind(fd, $0, $1) }) != 0 { return .failure(SyscallError("bind \(udp ? "udp" : "tcp") \(a)")) }
+        guard let local = localAddress(fd) else { return .failure(SyscallError("getsockname of \(a)")) }
+        return .success(local.port)
+    }
+
     public static func localAddress(_ fd: Int32) -> SocketAddress? {
         var c = cove_inet_addr()
         return cove_inet_local(fd, &c) == 0 ? SocketAddress(c) : nil

@@ -101,6 +101,11 @@ struct CoveNetworkModesTests {
         #expect(try cove(["port", second, "8082"]).stdout == "127.0.0.1:\(base + 1)\n")
         #expect(try Self.get("127.0.0.1", base) == "srv-8081\n")
         #expect(try Self.get("127.0.0.1", base + 1) == "srv-8082\n")
+        // The same port asked for outright: refused, not shared.
+        let taken = try cove(["run", "--rm", "-p", "127.0.0.1:\(base):8083", img, "true"])
+        #expect(taken.status == 125 && taken.stderr.contains("127.0.0.1:\(base)") && taken.stderr.contains("in use")
+                && taken.stderr.split(separator: "\n").count == 1, "\(taken.stderr)")
+        #expect(try Self.get("127.0.0.1", base) == "srv-8081\n")
     }
 
     @Test(arguments: [
