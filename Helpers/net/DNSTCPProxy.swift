@@ -26,6 +26,7 @@ final class DNSTCPProxy {
 
     init(upstreams: [SocketAddress]) throws {
         self.upstreams = upstreams
+        DNSTCPProxy.removeStale()
         // A directory of our own (0700): nobody else can connect to the socket.
         var template = Array((DNSTCPProxy.directoryPrefix + "XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buf in buf.baseAddress.flatMap { mkdtemp($0) } }
@@ -48,6 +49,30 @@ final class DNSTCPProxy {
     /// before its cleanup leaves it; the front removes it, as named in the
     /// helper's record (see OCIHook.recordServer).
     static let directoryPrefix = "/tmp/cove-net-"
+
+    /// Removes the socket directories of this user's cove-nets that were
+    /// killed before their cleanup: a dns.sock no socket is bound to any
+    /// more (absent from /proc/net/unix, which lists this network
+    /// namespace's, the host's). Bounded by a count of /tmp's entries.
+    static func removeStale() {
+        guard let text = try? Files.readText("/proc/net/unix"), let dir = opendir("/tmp") else { return }
+        defer { closedir(dir) }
+        let bound = Set(text.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
+        let prefix = String(directoryPrefix.dropFirst("/tmp/".count))
+        var seen = 0
+        while let e = readdir(dir), seen < 100_000 {
+            seen += 1
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard name.hasPrefix(prefix) else { continue }
+            let path = "/tmp/" + name
+            var st = Glibc.stat()
+            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid(),
+                  Files.lstatMode(path + "/dns.sock").map({ $0 & S_IFMT == S_IFSOCK }) == true,
+                  !bound.contains(path + "/dns.sock") else { continue }
+            unlink(path + "/dns.sock")
+            rmdir(path)
+        }
+    }
 
     /// Makes libslirp hand connections to `address`:53 to this proxy.
     func attach(to slirp: OpaquePointer, address: IPv4Address) throws {

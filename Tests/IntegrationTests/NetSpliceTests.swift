@@ -229,6 +229,14 @@ struct NetSpliceTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (dns, port) = try NetSpliceTests.dnsmasq(in: dir)
         defer { kill(dns, SIGTERM); _ = try? Harness.finish(dns, timeout: 10) }
+        // What a cove-net killed before its cleanup leaves: a socket no one
+        // is bound to any more, in /tmp/cove-net-*. The next cove-net removes it.
+        let stale = "/tmp/cove-net-stale\(getpid())"
+        let made = try Harness.run("/usr/bin/python3", ["-c", """
+            import os, socket, sys
+            os.mkdir(sys.argv[1], 0o700); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/dns.sock"); s.close()
+            """, stale])
+        #expect(made.status == 0 && FileManager.default.fileExists(atPath: stale + "/dns.sock"), "\(made.stderr)")
         let n = try Networked("s9", netArgs: ["--dns-upstream", "127.0.0.1:\(port)"], configure: NetSpliceTests.withPython)
         do { try n.waitForTap() } catch { n.abandon(); throw error }
         defer { n.abandon() }
@@ -255,6 +263,7 @@ struct NetSpliceTests {
         // UDP still answers from the same upstream.
         let udp = try n.exec("nslookup -type=a cove.test 10.0.2.3")
         #expect(udp.stdout.contains("10.9.8.7"), "\(udp.stdout) \(udp.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stale), "\(stale) left behind")
         #expect(try n.stop() == 0, "\(n.netErr)")
     }
 
