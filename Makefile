@@ -61,7 +61,7 @@ install-files:
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBEXECDIR)" "$(DESTDIR)$(MANDIR)/man1" \
 		"$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)" "$(DESTDIR)$(FISHCOMPDIR)"
 	install -m 0755 "$(BIN)/cove" "$(DESTDIR)$(BINDIR)/cove"
-	for h in cove-unshare cove-fs cove-net; do \
+	for h in cove-unshare cove-fs cove-net cove-registry; do \
 		install -m 0755 "$(BIN)/$$h" "$(DESTDIR)$(LIBEXECDIR)/$$h"; \
 	done
 	install -m 0644 Man/*.1 "$(DESTDIR)$(MANDIR)/man1/"
@@ -71,7 +71,7 @@ install-files:
 
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/cove" "$(DESTDIR)$(LIBEXECDIR)"/cove-unshare "$(DESTDIR)$(LIBEXECDIR)"/cove-fs \
-		"$(DESTDIR)$(LIBEXECDIR)"/cove-net
+		"$(DESTDIR)$(LIBEXECDIR)"/cove-net "$(DESTDIR)$(LIBEXECDIR)"/cove-registry
 	for m in Man/*.1; do rm -f "$(DESTDIR)$(MANDIR)/man1/$$(basename $$m)"; done
 	rm -f "$(DESTDIR)$(BASHCOMPDIR)/cove" "$(DESTDIR)$(ZSHCOMPDIR)/_cove" "$(DESTDIR)$(FISHCOMPDIR)/cove.fish"
 	-rmdir "$(DESTDIR)$(LIBEXECDIR)"

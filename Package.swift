@@ -4,6 +4,9 @@ import PackageDescription
 // Helpers (cove-unshare, cove-net, cove-fs) are synchronous, single-threaded
 // programs: they import CoveLinux and CoveModel only, never Foundation, NIO or
 // an HTTP client, so that they start in about a millisecond and can unshare.
+// The one exception is cove-registry, the only program with the HTTP stack,
+// which the front starts for pulls and logins: keeping that stack out of the
+// front saves every `cove run` from loading it.
 // Helpers link fully static: no dynamic loader, no shared libraries to map.
 // That halves their start (1.2 ms against 2.6 ms for a static Swift
 // stdlib over a dynamic glibc, measured with a hello world here).
@@ -17,6 +20,7 @@ let package = Package(
         .executable(name: "cove-unshare", targets: ["cove-unshare"]),
         .executable(name: "cove-net", targets: ["cove-net"]),
         .executable(name: "cove-fs", targets: ["cove-fs"]),
+        .executable(name: "cove-registry", targets: ["cove-registry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,18 +42,25 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
 
-        // Codable-free OCI types, JSON, wire messages, errors. No I/O.
-        .target(name: "CoveModel"),
+        // SHA-256 in C: the x86-64 SHA extensions, else portable code.
+        .target(name: "CSHA256", cSettings: [.unsafeFlags(["-O2"])]),
+        // Codable-free OCI types, JSON, wire messages, errors, digests. No I/O.
+        .target(name: "CoveModel", dependencies: ["CSHA256"]),
         // Typed synchronous syscall wrappers.
         .target(name: "CoveLinux", dependencies: [
             "CCoveShim", "CCap", "CSeccomp", "CoveModel",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        // The front's image code: the registry client (async-http-client)
-        // and the content store's hashing (swift-crypto). Helpers never
-        // link these.
-        .target(name: "CoveImages", dependencies: [
-            "CoveModel", "CoveLinux", "CArchive",
+        // The image store: content-addressed blobs (hashed by CoveModel's
+        // SHA256), names, archives, references. No network, no Foundation:
+        // the front links it.
+        .target(name: "CoveImages", dependencies: ["CoveModel", "CoveLinux", "CArchive"]),
+        // The registry client (async-http-client over swift-nio) and the
+        // puller. Only cove-registry links it: the front stays small, so
+        // `cove run` does not pay, at every start, for loading and scanning
+        // an HTTP stack it rarely uses.
+        .target(name: "CoveRegistry", dependencies: [
+            "CoveModel", "CoveLinux", "CoveImages",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -79,6 +90,10 @@ let package = Package(
         // libacl.a for libarchive's static link. The Swift runtime is static.
         .executableTarget(name: "cove-fs", dependencies: ["CoveLinux", "CoveModel", "CArchive"],
                           path: "Helpers/fs", linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+        // Pulls and registry logins, for the front (`cove pull`, `cove run`
+        // of an image not yet here, `cove login`).
+        .executableTarget(name: "cove-registry", dependencies: ["CoveRegistry", "CoveImages", "CoveLinux", "CoveModel"],
+                          path: "Helpers/registry"),
 
         .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),
         .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel"]),

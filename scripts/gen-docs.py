@@ -127,7 +127,7 @@ def render(cmd, version, all_pages):
     see = ["cove(1)"] if name != "cove" else []
     see += ["%s(1)" % p for p in all_pages if p != name and p.startswith(name + "-") and p.count("-") == name.count("-") + 1]
     if name == "cove":
-        see += ["cove-unshare(1)", "cove-fs(1)", "cove-net(1)"]
+        see += ["cove-unshare(1)", "cove-fs(1)", "cove-net(1)", "cove-registry(1)"]
     out += [".SH SEE ALSO", esc(", ".join(see))]
     return "\n".join(out) + "\n"
 

@@ -105,17 +105,15 @@ enum ImageResolver {
         guard (try? ImageReference(parsing: name)) != nil else {
             throw EngineError("image \(name) not found in the local store, and it is no reference to pull")
         }
-        let display = PullProgress(mode: PullProgress.isTerminal ? .terminal : .plain)
-        let plat = try platform.map { try Platform(parsing: $0) } ?? .host
-        let puller = Puller(store: store, platform: plat, tlsVerify: tlsVerify)
         do {
-            let result = try runBlocking { try await puller.pull(name) { display.handle($0) } }
-            display.finish()
-            return result.record
-        } catch {
-            display.finish()
+            try RegistryHelper.pull(name, dataRoot: store.root, platform: platform, tlsVerify: tlsVerify)
+        } catch let e as ExitCode { throw e } catch {
             throw EngineError("image \(name) is not in the local store and pulling it failed: \(error)")
         }
+        guard let r = try index.find(name) else {
+            throw EngineError("image \(name) was pulled but is not in the store's index: pull it again")
+        }
+        return r
     }
 }
 

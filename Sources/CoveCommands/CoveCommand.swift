@@ -8,7 +8,7 @@ import CoveEngine
 
 /// The `cove` command tree. It lives in a library so it can be tested; the
 /// executable only calls `main()`.
-public struct CoveCommand: AsyncParsableCommand {
+public struct CoveCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cove",
         abstract: "Run OCI containers as an unprivileged user: no daemon, nothing setuid.",
@@ -30,6 +30,7 @@ public enum CoveVersion {
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "info",
         abstract: "Show versions, helpers, paths, id ranges, the default network and the storage driver in use, and why.")
 
     func run() throws {
@@ -43,7 +44,7 @@ struct Info: ParsableCommand {
                 : ranges.map { "\($0.count) \(kind) from \($0.start)" }.joined(separator: ", ")))
         }
         print("default network: slirp4netns (cove-net; 10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3)")
-        for helper in ["cove-unshare", "cove-fs", "cove-net"] {
+        for helper in ["cove-unshare", "cove-fs", "cove-net", "cove-registry"] {
             print("\(helper): \(locator.find(helper) ?? "not found (searched \(locator.searchPath.joined(separator: ", ")))")")
         }
         // The driver new containers get, and why (probed once, then kept).

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import ArgumentParser
-import Dispatch
 import CoveEngine
 
 /// podman's global flags, given before the subcommand:
@@ -55,10 +54,9 @@ enum GlobalOptions {
 
 extension CoveCommand {
     /// The entry point: global flags first, then the command tree. Usage
-    /// errors exit 125 as docker's do (ArgumentParser's own is 64). The
-    /// command runs on the main thread; only async commands (pulls) use
-    /// Swift's thread pool, so a foreground container's signal handling
-    /// stays in one thread.
+    /// errors exit 125 as docker's do (ArgumentParser's own is 64). Every
+    /// command runs on the main thread, the front's only one (pulls are
+    /// cove-registry's).
     public static func entry() {
         let args: [String]
         do { args = try GlobalOptions.take(Array(CommandLine.arguments.dropFirst())) } catch {
@@ -67,12 +65,7 @@ extension CoveCommand {
         }
         do {
             var command = try parseDirect(args) ?? parseAsRoot(args)
-            if let async = command as? AsyncParsableCommand {
-                let box = CommandBox(async)
-                try runBlocking { try await box.run() }
-            } else {
-                try command.run()
-            }
+            try command.run()
             Glibc.exit(0)
         } catch let code as ExitCode {
             // The container's own exit code, the usual end of `cove run`:
@@ -110,30 +103,5 @@ extension CoveCommand {
         guard let command = try? type.parseAsRoot(Array(args.dropFirst())),
               ObjectIdentifier(Swift.type(of: command)) == ObjectIdentifier(type) else { return nil }
         return command
-    }
-}
-
-/// Carries an async command into the task that runs it.
-final class CommandBox: @unchecked Sendable {
-    var command: AsyncParsableCommand
-    init(_ c: AsyncParsableCommand) { command = c }
-    func run() async throws { try await command.run() }
-}
-
-final class ResultBox<T>: @unchecked Sendable { var value: Swift.Result<T, Error>? }
-
-/// Runs async work from synchronous code and waits for it.
-func runBlocking<T>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let result = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        do { result.value = .success(try await body()) } catch { result.value = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    switch result.value {
-    case let .success(v)?: return v
-    case let .failure(e)?: throw e
-    case nil: throw EngineError("internal error: async work ended without a result")
     }
 }

@@ -4,6 +4,7 @@ import CoveImages
 /// `cove load -i ARCHIVE`: a docker-archive or oci-archive into the store.
 struct Load: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "load",
         abstract: "Load an image from a docker-archive or oci-archive file.")
 
     @OptionGroup var store: StoreOptions

@@ -4,10 +4,10 @@ import Glibc
 import ArgumentParser
 import CoveImages
 
-/// `cove login REGISTRY`: checks the credentials against the registry,
-/// then files them in podman's auth.json (0600, written atomically).
-struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log in to a registry.")
+/// `cove login REGISTRY`: checks the credentials against the registry
+/// (through cove-registry), then files them in podman's auth.json (0600, written atomically).
+struct Login: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to a registry.")
 
     @OptionGroup var registry: RegistryOptions
 
@@ -28,9 +28,9 @@ struct Login: AsyncParsableCommand {
         if passwordStdin && username == nil { throw ValidationError("--password-stdin needs --username") }
     }
 
-    func run() async throws {
+    func run() throws {
         let host = RegistryName.normalize(server)
-        try await failing125 {
+        try failing125 {
             guard let user = username ?? prompt("Username: ") else {
                 throw ValidationError("no user name: give one with --username")
             }
@@ -45,15 +45,7 @@ struct Login: AsyncParsableCommand {
                 throw ValidationError("no password: give one with --password or --password-stdin")
             }
             let credentials = Credentials(username: user, password: pass)
-            let client = RegistryClient(endpoint: RegistryEndpoint(registry: host, tlsVerify: registry.tlsVerify),
-                                        credentials: credentials)
-            do {
-                try await client.verifyLogin()
-                await client.shutdown()
-            } catch {
-                await client.shutdown()
-                throw error
-            }
+            try RegistryHelper.verifyLogin(credentials, registry: host, tlsVerify: registry.tlsVerify)
             try AuthFile.standard().store(credentials, registry: host)
         }
         print("Login Succeeded!")

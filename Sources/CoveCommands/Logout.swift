@@ -4,7 +4,7 @@ import CoveImages
 /// `cove logout REGISTRY | --all`: removes credentials from podman's
 /// auth.json (docker's config.json is only ever read).
 struct Logout: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log out of a registry.")
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out of a registry.")
 
     @Flag(name: .shortAndLong, help: "Remove the credentials of every registry.")
     var all = false

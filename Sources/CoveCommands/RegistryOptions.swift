@@ -9,11 +9,3 @@ struct RegistryOptions: ParsableArguments {
                                valueName: "bool"))
     var tlsVerify = true
 }
-
-/// `failing125` for async commands: one `Error: …` line, exit 125.
-func failing125<T>(_ body: () async throws -> T) async throws -> T {
-    do { return try await body() } catch let e as ExitCode { throw e } catch {
-        printError("Error: \(error)")
-        throw ExitCode(125)
-    }
-}

@@ -7,7 +7,7 @@ import CoveImages
 /// podman: every argument is tried, exit 1 when one was not known, 125 for
 /// any other failure.
 struct Rmi: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove images from the store.")
+    static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove images from the store.")
 
     @OptionGroup var store: StoreOptions
 

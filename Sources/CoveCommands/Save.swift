@@ -4,6 +4,7 @@ import CoveImages
 /// `cove save -o FILE [--format docker-archive|oci-archive] IMAGE...`.
 struct Save: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "save",
         abstract: "Save images to a docker-archive or oci-archive file.",
         discussion: "podman load, docker load, skopeo and cove load read the file back.")
 

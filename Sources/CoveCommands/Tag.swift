@@ -3,7 +3,7 @@ import CoveImages
 
 /// `cove tag SOURCE TARGET`: another name for an image in the store.
 struct Tag: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Give an image in the store another name.")
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image in the store another name.")
 
     @OptionGroup var store: StoreOptions
 

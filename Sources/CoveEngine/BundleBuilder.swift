@@ -191,7 +191,7 @@ public struct BundleBuilder {
         }
         if options.privileged { seccomp = nil }
 
-        var processPairs: [(String, JSON)] = [
+        let processPairs: [(String, JSON)] = [
             ("terminal", .bool(options.tty)),
             ("user", .object([("uid", .int(user.uid)), ("gid", .int(user.gid)),
                               ("additionalGids", .array(user.groups.map { .int($0) }))])),

@@ -2,16 +2,20 @@ import CoveModel
 
 extension ArchiveLoader {
     /// A stored image's parts, before it is named in images.json.
-    struct Layer {
-        var digest: Digest
-        var size: Int64
-        var mediaType: String
+    package struct Layer {
+        package var digest: Digest
+        package var size: Int64
+        package var mediaType: String
+
+        package init(digest: Digest, size: Int64, mediaType: String) {
+            self.digest = digest; self.size = size; self.mediaType = mediaType
+        }
     }
 
     /// Checks the config against the layers: as many diff_ids as layers,
     /// and an uncompressed layer's digest equal to its diff_id. Returns the
     /// config's `created`.
-    func verifyConfig(_ config: Digest, layers: [Layer], archive: String) throws -> String {
+    package func verifyConfig(_ config: Digest, layers: [Layer], archive: String) throws -> String {
         let json = try parseJSON(try store.read(config, limit: Self.maxManifestSize), what: "config \(config)", in: archive)
         let diffIDs = try (json["rootfs"]?["diff_ids"]?.arrayValue ?? []).map { d -> Digest in
             guard let s = d.stringValue else { throw ImageError("config \(config) in \(archive) has a diff_id that is not a string") }

@@ -68,12 +68,12 @@ extension ArchiveLoader {
 }
 
 /// An OCI content descriptor: media type, digest, size.
-struct Descriptor {
-    var mediaType: String
-    var digest: Digest
-    var size: Int64
+package struct Descriptor {
+    package var mediaType: String
+    package var digest: Digest
+    package var size: Int64
 
-    init(_ json: JSON, what: String, in archive: String) throws {
+    package init(_ json: JSON, what: String, in archive: String) throws {
         guard let d = json["digest"]?.stringValue, let size = json["size"]?.int64Value, size >= 0 else {
             throw ImageError("a \(what) descriptor in \(archive) lacks a digest or size")
         }

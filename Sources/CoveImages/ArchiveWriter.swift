@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CoveLinux
 import CoveModel
-import Crypto
 
 /// `cove save`: images from the store as a docker-archive or an
 /// oci-archive, the files `podman load`, `docker load` and `skopeo` read.
@@ -115,15 +114,15 @@ public struct ArchiveWriter {
         defer { close(fd) }
         do {
             let reader = try DecompressingReader(store.blobPath(layer.digest))
-            var hasher = Crypto.SHA256()
+            var hasher = SHA256()
             var buf = [UInt8](repeating: 0, count: 1 << 16)
             while true {
                 let n = try buf.withUnsafeMutableBytes { try reader.read(into: $0) }
                 if n == 0 { break }
-                buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 try Files.writeAll(fd: fd, Array(buf[0..<n]), what: tmp)
             }
-            let got = CoveModel.SHA256.hexString(Array(hasher.finalize()))
+            let got = SHA256.hexString(hasher.finalize())
             guard got == layer.diffID.hex else {
                 throw ImageError("layer \(layer.digest) does not match its diff_id \(layer.diffID) (got sha256:\(got)): "
                                  + "the store is damaged; remove the image and pull or load it again")

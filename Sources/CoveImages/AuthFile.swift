@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CoveLinux
 import CoveModel
-import Foundation
 
 /// A user name and password for one registry.
 public struct Credentials: Equatable, Sendable {
@@ -13,7 +12,7 @@ public struct Credentials: Equatable, Sendable {
     public init(username: String, password: String) { self.username = username; self.password = password }
 
     /// `Basic base64(user:password)`.
-    public var basicHeader: String { "Basic " + Data("\(username):\(password)".utf8).base64EncodedString() }
+    public var basicHeader: String { "Basic " + Base64.encode("\(username):\(password)") }
 }
 
 /// Registry credentials in podman's `auth.json` (`{"auths": {"host":
@@ -70,7 +69,7 @@ public struct AuthFile: Sendable {
 
     func decode(_ entry: JSON, key: String, file: String) throws -> Credentials? {
         if let auth = entry["auth"]?.stringValue, !auth.isEmpty {
-            guard let data = Data(base64Encoded: auth), let text = String(data: data, encoding: .utf8),
+            guard let data = Base64.decode(auth), let text = String(validating: data, as: UTF8.self),
                   let colon = text.firstIndex(of: ":") else {
                 throw ImageError("the \"auth\" of \(key) in \(file) is not base64 of user:password: "
                                  + "run `cove login \(key)` again")
@@ -93,7 +92,7 @@ public struct AuthFile: Sendable {
     /// Files `credentials` for `registry`, keeping every other entry and
     /// key; written 0600 to a temporary name and renamed into place.
     public func store(_ credentials: Credentials, registry: String) throws {
-        let auth = Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString()
+        let auth = Base64.encode("\(credentials.username):\(credentials.password)")
         try update { auths in
             auths.filter { $0.0 != registry } + [(registry, .object([("auth", .string(auth))]))]
         }

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CoveLinux
 import CoveModel
-import Crypto
 
 /// Downloads that survive an interruption: `partial/<hex>` holds the bytes
 /// of a blob fetched so far, under an flock(2) of its own, so that a pull
@@ -15,7 +14,7 @@ import Crypto
 /// closing some other fd on the same file does not drop it, and two opens
 /// in one process exclude each other too.
 extension ContentStore {
-    var partialDir: String { root + "/partial" }
+    package var partialDir: String { root + "/partial" }
 
     public enum PartialOpening {
         /// The blob is in the store already: nothing to fetch.
@@ -85,7 +84,7 @@ public final class PartialBlob {
     let store: ContentStore
     let path: String
     private var fd: Int32
-    private var hasher = Crypto.SHA256()
+    private var hasher = SHA256()
     /// Bytes in the file and hashed so far.
     public private(set) var written: Int64 = 0
     /// What was there from an earlier, interrupted fetch.
@@ -106,7 +105,7 @@ public final class PartialBlob {
             let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 { throw SyscallError("read \(path)") }
             if n == 0 { break }
-            buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             written += Int64(n)
             if written > size { return try restart() }
         }
@@ -117,7 +116,7 @@ public final class PartialBlob {
     public func restart() throws {
         if ftruncate(fd, 0) != 0 { throw SyscallError("truncate \(path)") }
         if lseek(fd, 0, SEEK_SET) < 0 { throw SyscallError("seek \(path)") }
-        hasher = Crypto.SHA256()
+        hasher = SHA256()
         written = 0
         resumedFrom = 0
     }
@@ -129,7 +128,7 @@ public final class PartialBlob {
             throw ImageError("\(name) is longer than its declared \(size) bytes: refused")
         }
         guard let base = bytes.baseAddress else { return }
-        hasher.update(bufferPointer: bytes)
+        hasher.update(bytes)
         var off = 0
         while off < bytes.count {
             let n = Glibc.write(fd, base + off, bytes.count - off)
@@ -150,7 +149,7 @@ public final class PartialBlob {
         guard written == size else {
             throw ImageError("\(name) is truncated: \(written) of \(size) bytes")
         }
-        let got = try Digest(hex: CoveModel.SHA256.hexString(Array(hasher.finalize())))
+        let got = try Digest(hex: SHA256.hexString(hasher.finalize()))
         guard got == digest else {
             discard()
             throw ImageError("\(name) does not match its digest: expected \(digest), got \(got): "
@@ -174,7 +173,7 @@ public final class PartialBlob {
     }
 
     /// Removes the partial file (its bytes are wrong) and lets go of it.
-    func discard() {
+    package func discard() {
         // Only while this process holds it: once let go, the name may be
         // another pull's new partial file.
         guard fd >= 0 else { return }

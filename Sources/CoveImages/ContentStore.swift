@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CoveLinux
 import CoveModel
-import Crypto
 
 /// A content-addressed blob store under `root`: `blobs/sha256/<hex>`.
 ///
@@ -17,7 +16,7 @@ public struct ContentStore: Sendable {
     public let root: String
     var blobDir: String { root + "/blobs/sha256" }
     var ingestDir: String { root + "/ingest" }
-    var lockPath: String { root + "/lock" }
+    package var lockPath: String { root + "/lock" }
 
     /// Opens (creating) the store and removes ingest files left by
     /// processes that are gone.
@@ -74,9 +73,7 @@ public struct ContentStore: Sendable {
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 { throw SyscallError("create \(tmp)") }
         defer { unlink(tmp) }
-        // swift-crypto's SHA256 (BoringSSL's assembly): CoveModel's pure-Swift
-        // one is for the helpers and is slow in debug builds.
-        var hasher = Crypto.SHA256()
+        var hasher = SHA256()
         var total: Int64 = 0
         do {
             defer { close(fd) }
@@ -86,7 +83,7 @@ public struct ContentStore: Sendable {
                 if n == 0 { break }
                 total += Int64(n)
                 if let size, total > size { throw ImageError("blob \(name) is longer than its declared \(size) bytes") }
-                buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 try Files.writeAll(fd: fd, Array(buf[0..<n]), what: tmp)
             }
             if let size, total != size {
@@ -94,7 +91,7 @@ public struct ContentStore: Sendable {
             }
             if fsync(fd) != 0 { throw SyscallError("fsync \(tmp)") }
         }
-        let digest = try Digest(hex: CoveModel.SHA256.hexString(Array(hasher.finalize())))
+        let digest = try Digest(hex: SHA256.hexString(hasher.finalize()))
         if let expected, expected != digest {
             throw ImageError("blob \(name) does not match its digest: expected \(expected), got \(digest)")
         }

@@ -73,7 +73,7 @@ public struct Platform: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// An index entry's `platform` object, nil when it has none.
-    init?(json: JSON?) {
+    package init?(json: JSON?) {
         guard let json, let os = json["os"]?.stringValue, let arch = json["architecture"]?.stringValue else { return nil }
         self.init(os: os, architecture: arch, variant: json["variant"]?.stringValue)
     }

@@ -22,7 +22,7 @@ extension RegistryEndpoint {
     /// scheme's port. The HTTP client retries a refused connection until
     /// its timeout (seconds); this tells "nothing listens there" at once.
     /// Addresses that do not answer within `seconds` count as not refusing.
-    func refusesConnections(_ scheme: String, seconds: Int32 = 2) -> Bool {
+    package func refusesConnections(_ scheme: String, seconds: Int32 = 2) -> Bool {
         let (h, port) = hostAndPort(scheme)
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

@@ -54,7 +54,7 @@ public struct RegistryEndpoint: Equatable, Sendable {
     /// A redirect's `Location` against the URL that answered with it.
     public static func resolve(_ location: String, against base: String) -> String {
         if location.hasPrefix("http://") || location.hasPrefix("https://") { return location }
-        guard let schemeEnd = base.range(of: "://") else { return location }
+        guard let schemeEnd = base.firstRange(of: "://") else { return location }
         let afterScheme = base[schemeEnd.upperBound...]
         let origin = base[..<(afterScheme.firstIndex(of: "/") ?? base.endIndex)]
         if location.hasPrefix("//") { return base[..<schemeEnd.lowerBound] + ":" + location }
@@ -67,7 +67,7 @@ public struct RegistryEndpoint: Equatable, Sendable {
 
     /// `scheme://host:port` of a URL: credentials go only where they came from.
     public static func origin(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
+        guard let schemeEnd = url.firstRange(of: "://") else { return url }
         let rest = url[schemeEnd.upperBound...]
         return String(url[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? url.endIndex)])
     }

@@ -79,6 +79,34 @@ public enum Spawn {
         }
         return (try Processes.wait(pid), out, err)
     }
+
+    /// Runs a helper in the foreground: our stdout, stderr and terminal,
+    /// signals passed on (`Processes.waitForwardingSignals`). `input`, when
+    /// given, is its stdin (small: it must fit a pipe). The helper may
+    /// write a failure's one line to fd 3; that text comes back with the
+    /// exit status, for the caller to word its own error.
+    public static func runReporting(_ path: String, _ args: [String],
+                                    input: [UInt8]? = nil) throws -> (status: ExitStatus, report: String) {
+        var report: [Int32] = [-1, -1], stdinPipe: [Int32] = [-1, -1]
+        try check("pipe", cove_pipe_cloexec(&report))
+        defer { for fd in report + stdinPipe where fd >= 0 { close(fd) } }
+        var o = Options()
+        o.fds = [(3, report[1])]
+        if let input {
+            try check("pipe", cove_pipe_cloexec(&stdinPipe))
+            guard input.count < 65536, input.withUnsafeBytes({ write(stdinPipe[1], $0.baseAddress, $0.count) }) == input.count else {
+                throw SyscallError("write a helper's input", errno: errno)
+            }
+            close(stdinPipe[1]); stdinPipe[1] = -1
+            o.fds.append((0, stdinPipe[0]))
+        }
+        let pid = try spawn(path, [path] + args, env: currentEnvironment, options: o)
+        close(report[1]); report[1] = -1
+        let status = Processes.waitForwardingSignals(pid)
+        _ = fcntl(report[0], F_SETFL, O_NONBLOCK)
+        let text = (try? Files.readAll(fd: report[0], limit: 1 << 16, what: "a helper's report")) ?? []
+        return (status, String(decoding: text, as: UTF8.self))
+    }
 }
 
 extension Processes {

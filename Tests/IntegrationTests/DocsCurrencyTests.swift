@@ -8,7 +8,7 @@ import Testing
 @Suite(.enabled(if: Harness.isUnprivileged, Harness.unprivilegedNote))
 struct DocsCurrencyTests {
     /// Written by hand, not generated.
-    static let helperPages: Set = ["cove-unshare.1", "cove-fs.1", "cove-net.1"]
+    static let helperPages: Set = ["cove-unshare.1", "cove-fs.1", "cove-net.1", "cove-registry.1"]
 
     /// What gen-docs.py writes today: directory → file name → contents.
     static let generated: Result<[String: [String: String]], Error> = Result {

@@ -30,7 +30,7 @@ struct InstallLayoutTests {
         #expect(install.status == 0, "\(install.stderr)")
         let fm = FileManager.default
         let pages = try fm.contentsOfDirectory(atPath: Harness.packageRoot + "/Man").filter { $0.hasSuffix(".1") }
-        var expected = ["usr/bin/cove", "usr/libexec/cove/cove-unshare", "usr/libexec/cove/cove-fs", "usr/libexec/cove/cove-net",
+        var expected = ["usr/bin/cove", "usr/libexec/cove/cove-unshare", "usr/libexec/cove/cove-fs", "usr/libexec/cove/cove-net", "usr/libexec/cove/cove-registry",
                         "usr/share/bash-completion/completions/cove", "usr/share/zsh/site-functions/_cove",
                         "usr/share/fish/vendor_completions.d/cove.fish"]
         expected += pages.map { "usr/share/man/man1/" + $0 }

@@ -2,9 +2,11 @@
 import Glibc
 #endif
 import CoveImages
+import CoveRegistry
 import Synchronization
 
-/// `cove pull`'s display on stderr. On a terminal: one line per blob,
+/// A pull's display on stderr (`cove pull`'s, and `cove run`'s when the
+/// image is not here yet). On a terminal: one line per blob,
 /// redrawn in place (at most ten times a second). Otherwise: a line when a
 /// blob starts and when it is done, as podman prints them.
 final class PullProgress: Sendable {
@@ -100,13 +102,10 @@ final class PullProgress: Sendable {
         let width = 30
         let filled = Int(min(r.bytes, r.size) * Int64(width) / r.size)
         return "[" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled) + "] "
-            + "\(ImageListing.humanSize(min(r.bytes, r.size))) / \(ImageListing.humanSize(r.size))"
+            + "\(ByteSize.human(min(r.bytes, r.size))) / \(ByteSize.human(r.size))"
     }
 
     private func line(_ text: String) { write(text + "\n") }
 
-    private func write(_ text: String) {
-        var err = StandardError()
-        err.write(text)
-    }
+    private func write(_ text: String) { writeStandardError(text) }
 }

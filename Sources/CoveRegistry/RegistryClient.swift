@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import CoveImages
 import CoveModel
 
 /// A failure of the connection, not of the content: what was fetched and

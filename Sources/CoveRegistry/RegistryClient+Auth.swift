@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoveImages
 import CoveModel
 import Foundation
 import NIOCore

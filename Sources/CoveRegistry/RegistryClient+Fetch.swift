@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoveImages
 import CoveModel
 import Crypto
 import Foundation
@@ -8,7 +9,7 @@ extension RegistryClient {
     public struct FetchedManifest: Sendable {
         public let bytes: [UInt8]
         public let mediaType: String
-        public let digest: Digest
+        public let digest: CoveImages.Digest
     }
 
     /// A manifest or index by tag or digest, at most 4 MiB, of a media
@@ -96,7 +97,7 @@ extension RegistryClient {
         return Int64(header.dropFirst(6).prefix(while: { $0 != "-" }))
     }
 
-    static func digest(of bytes: [UInt8]) throws -> Digest {
-        try Digest(hex: CoveModel.SHA256.hexString(Array(Crypto.SHA256.hash(data: bytes))))
+    static func digest(of bytes: [UInt8]) throws -> CoveImages.Digest {
+        try CoveImages.Digest(hex: CoveModel.SHA256.hexString(Array(Crypto.SHA256.hash(data: bytes))))
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CoveLinux
+import CoveImages
 import CoveModel
 import Synchronization
 
