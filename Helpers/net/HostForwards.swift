@@ -92,6 +92,9 @@ final class HostForwards: ForwardTable {
         }) {
             throw SyscallError(what, errno: EADDRINUSE)
         }
+        // Nor may another cove-net (another container's) join our group, or
+        // we its: a plain bind must be able to take the port first.
+        if case let .failure(e) = InetSockets.probeBind(udp: f.udp, addr) { throw SyscallError(what, errno: e.errno) }
         let mine: Int32
         do { mine = try InetSockets.bind(udp: f.udp, addr) } catch let e as SyscallError {
             throw SyscallError(what, errno: e.errno)

@@ -17,6 +17,12 @@ struct NetArguments {
     var ociHook = false
     /// With --oci-hook: stderr is pointed here once the network is up.
     var stderrAfterReady: Int32?
+    /// With --oci-hook: the container's bundle (from its state), where the
+    /// serving process records its pid for the front (network.pid).
+    var bundle: String?
+    /// With --oci-hook: run pasta (this path) instead of libslirp.
+    var pasta: String?
+    var pastaOptions: [String] = []
     var help = false
 
     struct UsageError: Error, CustomStringConvertible {
@@ -28,6 +34,7 @@ struct NetArguments {
                         [--enable-ipv6] [--publish [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp]]...
                         [--dns-upstream IP[:PORT]]... [--api-socket PATH] [--ready-fd N]
                cove-net --oci-hook [options but --netns, --userns, --pid]
+               cove-net --oci-hook --pasta PATH [--pasta-option OPT]... [--publish ...]...
         cove-net runs until the process --pid names exits (without --pid, until it is killed).
         With --oci-hook it is a createRuntime hook: the container's state on stdin names the
         process; it returns once the network is up and keeps serving in the background.
@@ -56,6 +63,8 @@ struct NetArguments {
             case "--allow-host-loopback": allowHostLoopback = true
             case "--enable-ipv6": enableIPv6 = true
             case "--oci-hook": ociHook = true
+            case "--pasta": pasta = try v()
+            case "--pasta-option": pastaOptions.append(try v())
             case "--dns-upstream":
                 let t = try v()
                 guard let a = NetArguments.upstream(t) else {
@@ -88,6 +97,7 @@ struct NetArguments {
             }
             i += 1
         }
+        if pasta != nil && !ociHook { throw UsageError(description: "--pasta needs --oci-hook") }
         if !ociHook && (netns.isEmpty || userns.isEmpty) {
             throw UsageError(description: "--netns and --userns are required\n\(NetArguments.usage)")
         }

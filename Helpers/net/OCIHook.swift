@@ -13,10 +13,8 @@ import CoveModel
 /// with its network ready. The child stays behind, in a session of its own,
 /// until the container's process exits.
 enum OCIHook {
-    /// Fills --netns, --userns and --pid from the state; returns the fd the
-    /// serving child writes its ready byte to (in the child), or exits (in
-    /// the parent).
-    static func detach(_ args: inout NetArguments) throws {
+    /// --netns, --userns, --pid and the bundle from the state on stdin.
+    static func readState(_ args: inout NetArguments) throws {
         let state = try JSON.parse(try Files.readAll(fd: 0, limit: 1 << 20, what: "the container state on stdin"))
         guard let pid = state["pid"]?.int64Value, pid > 0 else {
             throw NetArguments.UsageError(description: "--oci-hook: the state on stdin has no pid")
@@ -24,6 +22,32 @@ enum OCIHook {
         args.pid = Int32(pid)
         args.netns = "/proc/\(pid)/ns/net"
         args.userns = "/proc/\(pid)/ns/user"
+        args.bundle = state["bundle"]?.stringValue
+    }
+
+    /// `<bundle>/network.pid`: the process serving the container's network,
+    /// {"helper": NAME, "pid": N, "startTime": T}. The front reads it to
+    /// tell a container whose network died (`cove inspect`'s State.Error).
+    /// `leftovers`: a directory of the helper's own that its end removes,
+    /// and the front removes when that end never came (kill -9).
+    static func recordServer(bundle: String?, helper: String, pid: pid_t, leftovers: String? = nil) {
+        guard let bundle else { return }
+        var fields: [(String, JSON)] = [("helper", .string(helper)), ("pid", .int(pid)),
+                                        ("startTime", .int(Processes.stat(pid)?.startTime ?? 0))]
+        if let leftovers { fields.append(("leftovers", .string(leftovers))) }
+        let doc = JSON.object(fields)
+        do {
+            try Files.writeAtomically(bundle + "/network.pid", Array(doc.serialized().utf8), mode: 0o600, durable: false)
+        } catch {
+            NetLog.error("cannot record the network helper's pid in \(bundle): \(error)")
+        }
+    }
+
+    /// Fills --netns, --userns and --pid from the state; returns the fd the
+    /// serving child writes its ready byte to (in the child), or exits (in
+    /// the parent).
+    static func detach(_ args: inout NetArguments) throws {
+        try readState(&args)
         var ready: [Int32] = [0, 0]
         try check("pipe", cove_pipe_cloexec(&ready))
         let child = try Processes.fork()

@@ -16,6 +16,7 @@ final class SlirpStack {
     var api: ForwardAPI?
     var forwards: HostForwards?
     var dns: DNSForwarder?
+    var tcpDNS: DNSTCPProxy?
     var namespaceWatch: NamespaceWatch?
     private(set) var slirp: OpaquePointer?
     // libslirp keeps the pointer to its callbacks, not a copy.
@@ -25,7 +26,12 @@ final class SlirpStack {
     private let frame: UnsafeMutableRawPointer
     private let frameSize: Int
 
-    init(tapFD: Int32, exitFD: Int32?, mtu: Int, allowHostLoopback: Bool, ipv6: Bool) throws {
+    /// Where libslirp's own DNS forwarder sits when DNSTCPProxy takes
+    /// 10.0.2.3: an address of the network nothing else uses.
+    static let slirpDNSAddress = IPv4Address(10, 0, 2, 254)
+
+    init(tapFD: Int32, exitFD: Int32?, mtu: Int, allowHostLoopback: Bool, ipv6: Bool,
+         nameserver: IPv4Address = DNSForwarder.resolver) throws {
         self.tapFD = tapFD
         self.exitFD = exitFD
         self.mtu = mtu
@@ -43,7 +49,7 @@ final class SlirpStack {
         cfg.vnetmask = in_addr(s_addr: IPv4Address(prefixLength: 24).raw)
         cfg.vhost = in_addr(s_addr: IPv4Address(10, 0, 2, 2).raw)
         cfg.vdhcp_start = in_addr(s_addr: IPv4Address(10, 0, 2, 15).raw)
-        cfg.vnameserver = in_addr(s_addr: IPv4Address(10, 0, 2, 3).raw)
+        cfg.vnameserver = in_addr(s_addr: nameserver.raw)
         cfg.in6_enabled = ipv6
         if ipv6 {
             // slirp4netns --enable-ipv6's network (see TapSetup).
@@ -137,6 +143,8 @@ final class SlirpStack {
             let forwardsEnd = pollFDs.count
             dns?.pollEntries(into: &pollFDs)
             let dnsEnd = pollFDs.count
+            tcpDNS?.pollEntries(into: &pollFDs)
+            let tcpDNSEnd = pollFDs.count
             var timeout = timers.millisecondsToNearest() ?? UInt32.max
             let now = SlirpTimers.nowMilliseconds()
             for wait in [api?.millisecondsToDeadline(now: now), forwards?.millisecondsToDeadline(now: now),
@@ -163,6 +171,7 @@ final class SlirpStack {
             }, me)
             forwards?.handle(pollFDs[apiEnd..<forwardsEnd])
             dns?.handle(pollFDs[forwardsEnd..<dnsEnd])
+            tcpDNS?.handle(pollFDs[dnsEnd..<tcpDNSEnd])
             // After slirp's turn and the forwards': a forward added or
             // removed here changes slirp's sockets and the forwards' lists,
             // which must not happen between fill and poll.

@@ -27,6 +27,10 @@ func main() -> Int32 {
     // A peer that vanishes mid-write must not kill the loop.
     signal(SIGPIPE, SIG_IGN)
     do {
+        if args.ociHook, let pasta = args.pasta {
+            try OCIHook.readState(&args)
+            return try PastaHook.run(pasta: pasta, args)
+        }
         if args.ociHook { try OCIHook.detach(&args) }
         // The pidfd first: opened before setup, it catches an exit during it.
         // Without --pid the tap fd (the tun socket's reference) and the
@@ -40,16 +44,25 @@ func main() -> Int32 {
         // namespace: it ends with cove-net, here or by its parent-death signal.
         defer { connector.stop() }
         Processes.setName("cove-net")
+        let upstreams = args.dnsUpstreams.isEmpty ? DNSForwarder.hostUpstreams() : args.dnsUpstreams
+        // With upstreams of our own, TCP queries to 10.0.2.3 go to them too
+        // (see DNSTCPProxy); without any, libslirp's forwarder keeps it.
+        let tcpDNS = upstreams.isEmpty ? nil : try DNSTCPProxy(upstreams: upstreams)
+        defer { tcpDNS?.closeAll() }
         let stack = try SlirpStack(tapFD: tap, exitFD: exitFD, mtu: args.mtu,
-                                   allowHostLoopback: args.allowHostLoopback, ipv6: args.enableIPv6)
+                                   allowHostLoopback: args.allowHostLoopback, ipv6: args.enableIPv6,
+                                   nameserver: tcpDNS == nil ? DNSForwarder.resolver : SlirpStack.slirpDNSAddress)
         guard let slirp = stack.slirp else { throw SyscallError("start libslirp", errno: EINVAL) }
+        if let tcpDNS {
+            try tcpDNS.attach(to: slirp, address: DNSForwarder.resolver)
+            stack.tcpDNS = tcpDNS
+        }
         if args.pid == nil { stack.namespaceWatch = NamespaceWatch(netns: args.netns, ignoring: connector.pid) }
         let forwards = HostForwards(slirp: slirp, connector: connector, slirpIPv6: args.enableIPv6,
                                     openFiles: raiseOpenFileLimit())
         stack.forwards = forwards
         defer { forwards.closeAll() }
         for f in args.publish { _ = try forwards.addForward(f) }
-        let upstreams = args.dnsUpstreams.isEmpty ? DNSForwarder.hostUpstreams() : args.dnsUpstreams
         let dns = DNSForwarder(upstreams: upstreams, tapFD: tap)
         stack.dns = dns
         defer { dns.closeAll() }
@@ -63,6 +76,7 @@ func main() -> Int32 {
             if write(fd, &one, 1) != 1 { NetLog.error("\(SyscallError("write to --ready-fd \(fd)"))") }
             close(fd)
         }
+        if args.ociHook { OCIHook.recordServer(bundle: args.bundle, helper: "cove-net", pid: getpid(), leftovers: tcpDNS?.directory) }
         if let quiet = args.stderrAfterReady { dup2(quiet, 2) }
         switch try stack.run() {
         case .processExited:

@@ -1,4 +1,6 @@
 #define _GNU_SOURCE
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include "include/cove_shim.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +42,8 @@ pid_t cove_clone(int flags) {
 }
 int cove_unshare(int flags) { return unshare(flags); }
 int cove_setns(int fd, int nstype) { return setns(fd, nstype); }
+// The user namespace that owns the namespace `fd` refers to, as a new fd (NS_GET_USERNS).
+int cove_ns_owner(int fd) { return ioctl(fd, NS_GET_USERNS); }
 int cove_sethostname(const char *name, size_t len) { return sethostname(name, len); }
 int cove_setdomainname(const char *name, size_t len) { return setdomainname(name, len); }
 int cove_setgroups(size_t n, const gid_t *groups) { return setgroups(n, groups); }

@@ -46,7 +46,7 @@ struct ContainerInspect: ParsableCommand {
         let state: JSON = .object([
             ("Status", .string(cond.word)), ("Running", .bool(running)), ("Paused", .bool(false)),
             ("Restarting", .bool(false)), ("OOMKilled", .bool(false)), ("Dead", .bool(false)),
-            ("Pid", .int(pid)), ("ExitCode", .int(code)), ("Error", .string("")),
+            ("Pid", .int(pid)), ("ExitCode", .int(code)), ("Error", .string(engine.networkFailure(r) ?? "")),
             ("StartedAt", .string(r.startedAt.isEmpty ? never : r.startedAt)), ("FinishedAt", .string(finished)),
         ])
         let binds = (config["mounts"]?.arrayValue ?? []).filter { m in
@@ -68,6 +68,7 @@ struct ContainerInspect: ParsableCommand {
         let network: JSON = .object([
             ("Ports", .array(r.ports.map { .string($0) })),
             ("IPAddress", .string(r.network.hasPrefix("slirp") ? "10.0.2.100" : "")),
+            ("NetworkMode", .string(r.network)),
         ])
         var doc: [(String, JSON)] = [("Id", .string(r.id)), ("Created", .string(r.created))]
         doc.append(("Path", .string(args.first ?? "")))

@@ -32,6 +32,7 @@ struct ContainerList: ParsableCommand {
             case .created: status = "Created"
             case .running:
                 status = "Up " + ImageListing.duration(max(0, now - (ImageListing.epoch(r.startedAt) ?? now)))
+                    + (engine.networkFailure(r) != nil ? " (network down)" : "")
             case let .exited(code):
                 let when = engine.containers.exitTime(r) ?? r.finishedAt
                 status = "Exited (\(code.map(String.init) ?? "unknown")) " + ImageListing.ago(when, now: now)

@@ -19,8 +19,8 @@ struct RunFlags: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Bind mount a host directory.", valueName: "host:ctr[:ro]")) var volume: [String] = []
     @Option(name: .long, help: ArgumentHelp("Attach a mount.", valueName: "type=bind|tmpfs,...")) var mount: [String] = []
     @Option(name: .long, help: ArgumentHelp("Mount a tmpfs.", valueName: "path[:opts]")) var tmpfs: [String] = []
-    @Option(name: .shortAndLong, help: ArgumentHelp("Publish a port.", valueName: "[ip:]host:ctr[/proto]")) var publish: [String] = []
-    @Option(name: [.customLong("network"), .customLong("net")], help: "slirp4netns (default), none or host.") var network = "slirp4netns"
+    @Option(name: .shortAndLong, help: ArgumentHelp("Publish a port or a range (8000-8003:80-83); no host port: a free one.", valueName: "[ip:][host:]ctr[/proto]")) var publish: [String] = []
+    @Option(name: [.customLong("network"), .customLong("net")], help: "slirp4netns[:opts] (default), pasta[:opts], none, host, ns:PATH or container:NAME.") var network = "slirp4netns"
     @Option(name: .customLong("cap-add"), help: "Add a capability.") var capAdd: [String] = []
     @Option(name: .customLong("cap-drop"), help: "Drop a capability.") var capDrop: [String] = []
     @Flag(name: .long, help: "Give the container every capability and no seccomp filter.") var privileged = false
@@ -46,6 +46,17 @@ struct RunFlags: ParsableArguments {
 
     @Argument(help: "The image.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    static let networkDiscussion = """
+        Networks (--network): slirp4netns, the default, is cove-net (libslirp behind tap0, 10.0.2.100/24, DNS at \
+        10.0.2.3; options allow_host_loopback=true, mtu=N). pasta[:OPT,...] runs pasta (Debian's passt package) \
+        as podman does, -p as its -t/-u. ns:PATH joins a network namespace, and the user namespace owning it: \
+        rootless, that must be one of the user's own with a process left in it (e.g. /proc/PID/ns/net of an \
+        `unshare -rn` process); one of the host's cannot be joined. container:NAME shares a running container's \
+        network namespace and its user namespace, as podman shares its rootless one. -p takes [IP:][HOST:]CTR[/tcp|udp], \
+        each port a number or a range A-B of the same length on both sides; without HOST a free port is chosen \
+        when the container is created (`cove port` shows it).
+        """
 
     func options() throws -> RunOptions {
         var o = RunOptions()
@@ -108,7 +119,8 @@ enum ImageResolver {
 
 /// `cove run`: create and start; attached unless -d.
 struct ContainerRun: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in a new container.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in a new container.",
+                                                    discussion: RunFlags.networkDiscussion)
 
     @OptionGroup var flags: RunFlags
 
@@ -133,7 +145,8 @@ struct ContainerRun: ParsableCommand {
 
 /// `cove create`: the container, ready to start.
 struct ContainerCreate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container without starting it.")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container without starting it.",
+                                                    discussion: RunFlags.networkDiscussion)
 
     @OptionGroup var flags: RunFlags
 

@@ -63,6 +63,14 @@ struct PublishedPort {
     init?(_ spec: String) {
         var s = Substring(spec)
         if let slash = s.lastIndex(of: "/") { proto = String(s[s.index(after: slash)...]); s = s[..<slash] }
+        if s.hasPrefix("["), let close = s.firstIndex(of: "]") {
+            // [IPV6]:HOST:CTR
+            hostIP = String(s[...close])
+            let rest = s[s.index(after: close)...].split(separator: ":").map(String.init)
+            guard rest.count == 2 else { return nil }
+            hostPort = rest[0]; containerPort = rest[1]
+            return
+        }
         let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         switch parts.count {
         case 1: hostPort = parts[0]; containerPort = parts[0]

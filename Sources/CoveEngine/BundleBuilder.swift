@@ -21,6 +21,17 @@ public struct BundleBuilder {
     /// Where `-v NAME:/path` and `--mount type=volume` find their volumes.
     public var volumes: VolumeStore?
 
+    /// `--network ns:PATH|container:NAME`: namespaces joined by path.
+    public struct JoinedNetwork: Sendable {
+        public var network: String
+        /// The user namespace owning `network`, joined too (with no id maps of ours).
+        public var user: String
+        /// container:NAME: that container's directory, whose hosts and resolv.conf are shared.
+        public var etcFrom: String?
+        public var container: String?
+    }
+    public var joinedNetwork: JoinedNetwork?
+
     /// With --init: the host path of cove-unshare, bind-mounted as the
     /// container's /dev/init (it acts as init when called so).
     public var initBinary: String?
@@ -28,6 +39,9 @@ public struct BundleBuilder {
     public init(options: RunOptions, image: StoredImage, layers: [String], containerDir: String, id: String) {
         self.options = options; self.image = image; self.layers = layers; self.containerDir = containerDir; self.id = id
     }
+
+    /// The address pasta answers DNS on, forwarding to the host's resolver.
+    public static let pastaDNS = "169.254.1.1"
 
     static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -197,16 +211,21 @@ public struct BundleBuilder {
         }
         try writeEtcFiles()
 
-        var namespaces = ["pid", "ipc", "uts", "mount", "cgroup", "user"]
-        if options.network != "host" { namespaces.append("network") }
-        var linux: [(String, JSON)] = [
-            ("namespaces", .array(namespaces.map { .object([("type", .string($0))]) })),
-        ]
+        var namespaces: [JSON] = ["pid", "ipc", "uts", "mount", "cgroup"].map { .object([("type", .string($0))]) }
+        if let j = joinedNetwork {
+            // runtime-spec: a namespace with a path is joined (setns), not made.
+            namespaces.append(.object([("type", .string("user")), ("path", .string(j.user))]))
+            namespaces.append(.object([("type", .string("network")), ("path", .string(j.network))]))
+        } else {
+            namespaces.append(.object([("type", .string("user"))]))
+            if options.network != "host" { namespaces.append(.object([("type", .string("network"))])) }
+        }
+        var linux: [(String, JSON)] = [("namespaces", .array(namespaces))]
         if !options.privileged {
             linux.append(("maskedPaths", .array(DefaultSecurity.maskedPaths.map { .string($0) })))
             linux.append(("readonlyPaths", .array(DefaultSecurity.readonlyPaths.map { .string($0) })))
         }
-        if let k = keepID {
+        if let k = keepID, joinedNetwork == nil {
             func maps(_ m: [RuntimeSpec.IDMapping]) -> JSON {
                 .array(m.map { .object([("containerID", .int($0.containerID)), ("hostID", .int($0.hostID)), ("size", .int($0.size))]) })
             }
@@ -240,15 +259,23 @@ public struct BundleBuilder {
         let name = hostname
         if options.network == "slirp4netns" || options.network.hasPrefix("slirp") {
             hosts += "10.0.2.100\t\(name)\n10.0.2.2\thost.containers.internal\n"
+        } else if let other = joinedNetwork?.etcFrom, let theirs = try? Files.readText(other + "/hosts") {
+            // container:NAME shares its network and so its names.
+            hosts = theirs
         } else {
             hosts += "127.0.1.1\t\(name)\n"
         }
         try Files.writeAtomically(containerDir + "/hosts", Array(hosts.utf8), durable: false)
         let resolv: String
-        if options.network == "host" || options.network == "none" {
-            resolv = (try? Files.readText("/etc/resolv.conf")) ?? ""
-        } else {
+        if options.network == "slirp4netns" || options.network.hasPrefix("slirp") {
             resolv = "nameserver 10.0.2.3\n"
+        } else if options.network == "pasta" || options.network.hasPrefix("pasta:") {
+            // cove-net runs pasta with --dns-forward at this address (as podman).
+            resolv = "nameserver \(BundleBuilder.pastaDNS)\n"
+        } else if let other = joinedNetwork?.etcFrom, let theirs = try? Files.readText(other + "/resolv.conf") {
+            resolv = theirs
+        } else {
+            resolv = (try? Files.readText("/etc/resolv.conf")) ?? ""
         }
         try Files.writeAtomically(containerDir + "/resolv.conf", Array(resolv.utf8), durable: false)
     }

@@ -41,6 +41,12 @@ public struct ContainerEngine {
         let image = try StoredImage(store: store, record: record)
         let fs = try helper("cove-fs")
         let keepID = try KeepIDPlan.forOptions(o)
+        let ports = try PortPublish.expandAll(o.publish)
+        let joined = try joinedNetwork(o)
+        if Self.networkMode(o.network).mode == "pasta" { _ = try Self.pastaPath() }
+        if joined != nil && keepID != nil {
+            throw EngineError("--userns keep-id cannot be used with --network \(o.network): the container joins that network's user namespace")
+        }
         var driver = try StorageDriver.decide(paths: paths, coveFS: fs, forced: o.storageDriver)
         if keepID != nil { driver = try driver.forKeepID() }
         try StoragePlace.check(driver, paths: paths)
@@ -48,12 +54,13 @@ public struct ContainerEngine {
         // Shared until config.json names the layers: no collector meanwhile.
         return try cache.withLock(exclusive: false) {
             try create(o, image: image, record: record, layers: try cache.unpack(image), fs: fs, driver: driver,
-                       keepID: keepID)
+                       keepID: keepID, ports: ports, joined: joined)
         }
     }
 
     func create(_ o: RunOptions, image: StoredImage, record: ImageRecord, layers: [String], fs: String,
-                driver: StorageDriver, keepID: KeepIDPlan? = nil) throws -> ContainerRecord {
+                driver: StorageDriver, keepID: KeepIDPlan? = nil, ports: [String] = [],
+                joined: BundleBuilder.JoinedNetwork? = nil) throws -> ContainerRecord {
 
         let created = Clock.rfc3339Now()
         var record = try containers.create { id in
@@ -63,7 +70,7 @@ public struct ContainerEngine {
             r.tty = o.tty
             r.interactive = o.interactive
             r.network = o.network
-            r.ports = o.publish
+            r.ports = ports
             r.storageDriver = driver.name
             r.logMaxSize = o.logMaxSize
             r.labels = o.labels.map { l in
@@ -77,10 +84,11 @@ public struct ContainerEngine {
                                                         extraOptions: keepID?.fuseOptions ?? [])
             var builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
             builder.keepID = keepID
+            builder.joinedNetwork = joined
             builder.volumes = try VolumeStore(paths: paths, helpers: helpers)
             if o.initProcess { builder.initBinary = try helper("cove-unshare") }
             var out = try builder.build(rootMount: rootMount, rootPath: rootPath)
-            out.config = try addNetwork(out.config, o)
+            out.config = try addNetwork(out.config, o, ports: ports)
             try Files.writeAtomically(dir + "/config.json", Array(out.config.serialized(pretty: true).utf8), mode: 0o600,
                                       durable: false)
             record = try containers.update(record.id) {
@@ -92,7 +100,7 @@ public struct ContainerEngine {
                     ("NetworkMode", .string(o.network)), ("Privileged", .bool(o.privileged)),
                     ("ReadonlyRootfs", .bool(o.readOnly)), ("CapAdd", .array(o.capAdd.map { .string($0) })),
                     ("CapDrop", .array(o.capDrop.map { .string($0) })), ("AutoRemove", .bool(o.autoRemove)),
-                    ("PortBindings", .array(o.publish.map { .string($0) })),
+                    ("PortBindings", .array(ports.map { .string($0) })),
                 ])
             }
             return record
@@ -144,18 +152,89 @@ public struct ContainerEngine {
         }
     }
 
-    /// slirp4netns (cove-net, the default), none, host.
-    func addNetwork(_ config: JSON, _ o: RunOptions) throws -> JSON {
-        let mode = o.network.split(separator: ":", maxSplits: 1).first.map(String.init) ?? o.network
+    /// The network's mode and its options: `slirp4netns:mtu=1500` → ("slirp4netns", "mtu=1500").
+    static func networkMode(_ network: String) -> (mode: String, options: String) {
+        let parts = network.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
+    }
+
+    /// `--network ns:PATH` and `container:NAME`: the network namespace to
+    /// join and the user namespace that owns it, which the container must
+    /// join too: setns into a network namespace needs CAP_SYS_ADMIN in its
+    /// owner, which a new user namespace beside it never has. nil for
+    /// every mode that makes its own network namespace.
+    func joinedNetwork(_ o: RunOptions) throws -> BundleBuilder.JoinedNetwork? {
+        let (mode, arg) = Self.networkMode(o.network)
         switch mode {
-        case "none", "host":
+        case "container":
+            guard !arg.isEmpty else { throw EngineError("--network container: needs a container name or ID (container:NAME)") }
+            let other = try containers.find(arg)
+            guard case let .running(pid) = containers.condition(other) else {
+                throw EngineError("cannot join the network of container \(other.name): it is not running; start it first")
+            }
+            return .init(network: "/proc/\(pid)/ns/net", user: "/proc/\(pid)/ns/user",
+                         etcFrom: paths.container(other.id), container: other.id)
+        case "ns":
+            guard arg.hasPrefix("/") else { throw EngineError("--network ns: needs an absolute path (ns:/proc/PID/ns/net)") }
+            let owner: Namespaces.Owner
+            do { owner = try Namespaces.owner(of: arg) } catch {
+                throw EngineError("cannot use the network namespace \(arg): \(error)")
+            }
+            switch owner {
+            case .caller:
+                // Owned by the host's user namespace (made by root): a
+                // rootless container has no CAP_SYS_ADMIN there.
+                throw EngineError("cannot join the network namespace \(arg): it belongs to the host's user namespace, "
+                    + "where an unprivileged user may not setns; make it in a user namespace of yours (unshare -rn)")
+            case .unreachable:
+                throw EngineError("cannot join the network namespace \(arg): no process of yours is left in the user "
+                    + "namespace that owns it, so it cannot be joined; keep one running (e.g. unshare -rn sleep inf)")
+            case let .path(user):
+                return .init(network: arg, user: user, etcFrom: nil, container: nil)
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// ns: and container: name /proc/PID paths, which hold only while that
+    /// process lives: they are resolved again at each start (as docker
+    /// resolves container: when the container starts), so a container made
+    /// with `create` joins its peer as it is then, not a pid since reused.
+    func refreshJoinedNetwork(_ r: ContainerRecord) throws {
+        var o = RunOptions()
+        o.network = r.network
+        guard let j = try joinedNetwork(o) else { return }
+        let path = paths.container(r.id) + "/config.json"
+        let config = try JSON.parse(try Files.read(path))
+        guard let linux = config["linux"], let namespaces = linux["namespaces"]?.arrayValue else { return }
+        let updated = namespaces.map { ns -> JSON in
+            switch ns["type"]?.stringValue {
+            case "user": return .object([("type", .string("user")), ("path", .string(j.user))])
+            case "network": return .object([("type", .string("network")), ("path", .string(j.network))])
+            default: return ns
+            }
+        }
+        let changed = config.setting("linux", linux.setting("namespaces", .array(updated)))
+        try Files.writeAtomically(path, Array(changed.serialized(pretty: true).utf8), mode: 0o600, durable: false)
+    }
+
+    /// slirp4netns (cove-net, the default) and pasta as the container's
+    /// createRuntime hook; none, host, ns: and container: need none.
+    func addNetwork(_ config: JSON, _ o: RunOptions, ports: [String]) throws -> JSON {
+        let (mode, options) = Self.networkMode(o.network)
+        let opts = options.split(separator: ",").map(String.init)
+        var args: [String]
+        switch mode {
+        case "none", "host", "ns", "container":
             if mode == "host" && !o.publish.isEmpty { throw EngineError("-p has no effect with --network host: drop one of them") }
             if mode == "none" && !o.publish.isEmpty { throw EngineError("-p needs a network: drop --network none") }
+            if !o.publish.isEmpty {
+                throw EngineError("-p cannot be used with --network \(mode): the network namespace is not cove's to publish from")
+            }
             return config
         case "slirp4netns", "slirp", "":
-            let net = try helper("cove-net")
-            var args = ["cove-net", "--oci-hook"]
-            let opts = o.network.split(separator: ":", maxSplits: 1).dropFirst().first.map { $0.split(separator: ",") } ?? []
+            args = ["cove-net", "--oci-hook"]
             for opt in opts {
                 switch opt {
                 case "allow_host_loopback=true": args.append("--allow-host-loopback")
@@ -166,15 +245,67 @@ public struct ContainerEngine {
                     }
                 }
             }
-            for p in o.publish { args += ["--publish", p] }
-            let hook = JSON.object([("path", .string(net)), ("args", .array(args.map { .string($0) })), ("timeout", .int(30))])
-            return config.setting("hooks", .object([("createRuntime", .array([hook]))]))
+        case "pasta":
+            let pasta = try Self.pastaPath()
+            args = ["cove-net", "--oci-hook", "--pasta", pasta]
+            for opt in opts { args += ["--pasta-option", opt] }
         default:
-            throw EngineError("unknown network mode \"\(o.network)\": use slirp4netns, none or host")
+            throw EngineError("unknown network mode \"\(o.network)\": use slirp4netns, pasta, none, host, ns:PATH or container:NAME")
         }
+        for p in ports { args += ["--publish", p] }
+        let net = try helper("cove-net")
+        let hook = JSON.object([("path", .string(net)), ("args", .array(args.map { .string($0) })), ("timeout", .int(30))])
+        return config.setting("hooks", .object([("createRuntime", .array([hook]))]))
+    }
+
+    static func pastaPath() throws -> String {
+        guard let pasta = findPasta() else {
+            throw EngineError("--network pasta: pasta not found on PATH (\(Environment.get("PATH") ?? "")): "
+                + "install it (Debian: apt-get install passt) or use --network slirp4netns")
+        }
+        return pasta
+    }
+
+    static func findPasta() -> String? {
+        let path = Environment.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") where dir.hasPrefix("/") {
+            let p = String(dir) + "/pasta"
+            if access(p, X_OK) == 0 { return p }
+        }
+        return nil
     }
 
     // MARK: start, stop, remove
+
+    /// Why a running container has lost its network: the helper serving it
+    /// (cove-net, or pasta), recorded by the network hook in
+    /// `network.pid`, is no longer alive. nil when it is, or when the
+    /// container has no such helper or does not run.
+    public func networkFailure(_ r: ContainerRecord) -> String? {
+        guard case .running = containers.condition(r),
+              let bytes = try? Files.read(paths.container(r.id) + "/network.pid"),
+              let doc = try? JSON.parse(bytes), let pid = doc["pid"]?.int64Value, pid > 0 else { return nil }
+        let helper = doc["helper"]?.stringValue ?? "cove-net"
+        let start = UInt64(clamping: doc["startTime"]?.int64Value ?? 0)
+        if Processes.isAlive(pid_t(truncatingIfNeeded: pid), startTime: start) { return nil }
+        return "\(helper) (pid \(pid)) exited while the container runs: it has no network (outbound traffic and "
+            + "published ports are down); stop and start it to get one back"
+    }
+
+    /// A previous run's record of its network helper, gone before this one
+    /// starts or with the container; with it what a helper killed before its
+    /// own cleanup left (cove-net's TCP DNS socket under /tmp).
+    func clearNetworkRecord(_ r: ContainerRecord) {
+        let record = paths.container(r.id) + "/network.pid"
+        if let bytes = try? Files.read(record), let doc = try? JSON.parse(bytes),
+           let dir = doc["leftovers"]?.stringValue, dir.hasPrefix("/tmp/cove-net-"), !dir.contains("/../"),
+           let pid = doc["pid"]?.int64Value,
+           !Processes.isAlive(pid_t(truncatingIfNeeded: pid), startTime: UInt64(clamping: doc["startTime"]?.int64Value ?? 0)) {
+            unlink(dir + "/dns.sock")
+            rmdir(dir)
+        }
+        unlink(record)
+    }
 
     func runtimeArgs() throws -> (String, [String]) {
         let unshare = try helper("cove-unshare")
@@ -197,6 +328,8 @@ public struct ContainerEngine {
     public func runAttached(_ r: ContainerRecord) throws -> Int32 {
         if case .running = containers.condition(r) { throw EngineError("container \(r.name) is already running") }
         try clearRuntimeState(r)
+        clearNetworkRecord(r)
+        try refreshJoinedNetwork(r)
         let (unshare, base) = try runtimeArgs()
         try containers.update(r.id) { $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil }
         // The pid file tells a container that ran (its own exit code, even
@@ -228,6 +361,8 @@ public struct ContainerEngine {
     public func startDetached(_ r: ContainerRecord) throws {
         if case .running = containers.condition(r) { return }
         try clearRuntimeState(r)
+        clearNetworkRecord(r)
+        try refreshJoinedNetwork(r)
         let (unshare, base) = try runtimeArgs()
         let restarted = !r.startedAt.isEmpty
         try containers.update(r.id) {
@@ -296,6 +431,7 @@ public struct ContainerEngine {
             try stop(r, timeout: 0)
         }
         try clearRuntimeState(r)
+        clearNetworkRecord(r)
         try containers.withLock { try removeFiles(r) }
     }
 

@@ -73,3 +73,38 @@ public enum Identity {
     }
     public static func setNoNewPrivileges() throws { try check("set no_new_privs", cove_set_no_new_privs()) }
 }
+
+extension Namespaces {
+    /// Where the user namespace that owns the namespace at `path` can be
+    /// joined: `.caller` when it is this process's own, else a
+    /// /proc/PID/ns/user of a process in it (one of this user's; /proc
+    /// shows no other's), or nil when no such process is left.
+    public enum Owner: Equatable { case caller, path(String), unreachable }
+
+    public static func owner(of path: String) throws -> Owner {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SyscallError("open the namespace \(path)") }
+        defer { close(fd) }
+        let owner = cove_ns_owner(fd)
+        if owner < 0 { throw SyscallError("find the user namespace owning \(path) (NS_GET_USERNS)") }
+        defer { close(owner) }
+        var want = Glibc.stat()
+        if fstat(owner, &want) != 0 { throw SyscallError("stat the owner of \(path)") }
+        func same(_ p: String) -> Bool {
+            let f = open(p, O_RDONLY | O_CLOEXEC)
+            guard f >= 0 else { return false }
+            defer { close(f) }
+            var s = Glibc.stat()
+            return fstat(f, &s) == 0 && s.st_ino == want.st_ino && s.st_dev == want.st_dev
+        }
+        if same("/proc/self/ns/user") { return .caller }
+        guard let dir = opendir("/proc") else { return .unreachable }
+        defer { closedir(dir) }
+        while let e = readdir(dir) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard !name.isEmpty, name.allSatisfy(\.isNumber) else { continue }
+            if same("/proc/\(name)/ns/user") { return .path("/proc/\(name)/ns/user") }
+        }
+        return .unreachable
+    }
+}

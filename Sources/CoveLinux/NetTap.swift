@@ -88,9 +88,9 @@ extension Processes {
 public enum NetAPISocket {
     /// Listens at `path`; a socket left there by a crashed predecessor is
     /// replaced, any other file is an error.
-    public static func listen(_ path: String) throws -> Int32 {
+    public static func listen(_ path: String, backlog: Int32 = 16) throws -> Int32 {
         if let m = Files.lstatMode(path), m & S_IFMT == S_IFSOCK { unlink(path) }
-        return try check("listen on \(path)", cove_listen_unix(path, 16))
+        return try check("listen on \(path)", cove_listen_unix(path, backlog))
     }
 
     /// A waiting connection, non-blocking, or nil when none waits.
@@ -214,6 +214,23 @@ public enum InetSockets {
         var c = a.c
         return try check("bind \(udp ? "udp" : "tcp") \(a)",
                          cove_inet_bind(udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), &c, backlog))
+    }
+
+    /// Binds a plain socket (no SO_REUSEPORT; SO_REUSEADDR for TCP only, so
+    /// that connections in TIME_WAIT do not count) to `a` and closes it: the
+    /// port bound (the kernel's choice for port 0), or the errno. A port
+    /// held by a reuseport group, another cove-net's, is taken this way.
+    public static func probeBind(udp: Bool, _ a: SocketAddress) -> Result<UInt16, SyscallError> {
+        let fd = socket(a.ip.isIPv6 ? AF_INET6 : AF_INET,
+                        Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { return .failure(SyscallError("socket for \(a)")) }
+        defer { close(fd) }
+        var one: Int32 = 1
+        if !udp { _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        if a.ip.isIPv6 { _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        if a.withSockaddr({ Glibc.bind(fd, $0, $1) }) != 0 { return .failure(SyscallError("bind \(udp ? "udp" : "tcp") \(a)")) }
+        guard let local = localAddress(fd) else { return .failure(SyscallError("getsockname of \(a)")) }
+        return .success(local.port)
     }
 
     public static func localAddress(_ fd: Int32) -> SocketAddress? {

@@ -220,6 +220,53 @@ struct NetSpliceTests {
         #expect(try n.stop() == 0, "\(n.netErr)")
     }
 
+    /// A DNS query over TCP to 10.0.2.3:53 (two length bytes, then the
+    /// message) reaches the same upstream as UDP: the test's dnsmasq on
+    /// 127.0.0.1:PORT, the only one that knows cove.test. libslirp alone
+    /// would send it to port 53 of resolv.conf's first nameserver.
+    @Test func aTCPQueryGoesToTheSameUpstreamAsUDP() throws {
+        let dir = try Harness.temporaryDirectory("dnstcp")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (dns, port) = try NetSpliceTests.dnsmasq(in: dir)
+        defer { kill(dns, SIGTERM); _ = try? Harness.finish(dns, timeout: 10) }
+        // What a cove-net killed before its cleanup leaves: a socket no one
+        // is bound to any more, in /tmp/cove-net-*. The next cove-net removes it.
+        let stale = "/tmp/cove-net-stale\(getpid())"
+        let made = try Harness.run("/usr/bin/python3", ["-c", """
+            import os, socket, sys
+            os.mkdir(sys.argv[1], 0o700); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/dns.sock"); s.close()
+            """, stale])
+        #expect(made.status == 0 && FileManager.default.fileExists(atPath: stale + "/dns.sock"), "\(made.stderr)")
+        let n = try Networked("s9", netArgs: ["--dns-upstream", "127.0.0.1:\(port)"], configure: NetSpliceTests.withPython)
+        do { try n.waitForTap() } catch { n.abandon(); throw error }
+        defer { n.abandon() }
+        let ask = """
+            import socket, struct, sys
+            def ask(name, qid):
+                q = struct.pack('>HHHHHH', qid, 0x0100, 1, 0, 0, 0)
+                q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\\x00' + struct.pack('>HH', 1, 1)
+                s = socket.create_connection(('10.0.2.3', 53), timeout=10)
+                s.sendall(struct.pack('>H', len(q)) + q)
+                want = struct.unpack('>H', s.recv(2, socket.MSG_WAITALL))[0]
+                a = s.recv(want, socket.MSG_WAITALL); s.close()
+                assert struct.unpack('>H', a[:2])[0] == qid, 'id'
+                return a
+            a = ask('cove.test', 0x4242)
+            print('answers', struct.unpack('>H', a[6:8])[0], 'has-10.9.8.7', bytes([10, 9, 8, 7]) in a)
+            # Two connections at once: each its own relay.
+            b = ask('cove.test', 0x4343); c = ask('cove.test', 0x4444)
+            print('again', bytes([10, 9, 8, 7]) in b and bytes([10, 9, 8, 7]) in c)
+            """
+        let r = try n.bundle.runtime(["exec", n.id, "/usr/bin/python3", "-c", ask], timeout: 60)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr); cove-net: \(n.netErr)")
+        #expect(r.stdout == "answers 1 has-10.9.8.7 True\nagain True\n", "\(r.stdout) \(r.stderr); cove-net: \(n.netErr)")
+        // UDP still answers from the same upstream.
+        let udp = try n.exec("nslookup -type=a cove.test 10.0.2.3")
+        #expect(udp.stdout.contains("10.9.8.7"), "\(udp.stdout) \(udp.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stale), "\(stale) left behind")
+        #expect(try n.stop() == 0, "\(n.netErr)")
+    }
+
     @Test func ipv6GivesAnAddressAndReachesTheHostsLoopback() throws {
         let dir = try Harness.temporaryDirectory("v6")
         defer { try? FileManager.default.removeItem(atPath: dir) }

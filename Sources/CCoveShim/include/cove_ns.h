@@ -17,6 +17,7 @@ extern const int COVE_CLONE_NEWTIME;
 pid_t cove_clone(int flags);
 int cove_unshare(int flags);
 int cove_setns(int fd, int nstype);
+int cove_ns_owner(int fd);
 int cove_sethostname(const char *name, size_t len);
 int cove_setdomainname(const char *name, size_t len);
 int cove_setgroups(size_t n, const gid_t *groups);

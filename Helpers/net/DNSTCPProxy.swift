@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSlirp
+import CoveLinux
+
+/// TCP queries to 10.0.2.3:53 (a truncated answer's retry, or a resolver
+/// set to use TCP) go to the same upstream as the UDP ones. libslirp would
+/// send them to port 53 of resolv.conf's first nameserver and cannot be
+/// told otherwise, and it never hands a connection to its own DNS address
+/// to a guest forward. So libslirp's DNS address moves to an unused one
+/// (`SlirpStack.slirpDNSAddress`), 10.0.2.3:53 becomes a guest forward to a
+/// unix socket of ours (slirp_add_unix: libslirp connects to it for each
+/// connection the container opens there), and each connection accepted
+/// here is relayed to the upstream by a SpliceRelay: DNS over TCP is
+/// length-prefixed messages on a byte stream, which pass through as they are.
+final class DNSTCPProxy {
+    static let maxRelays = 64
+
+    let upstreams: [SocketAddress]
+    let directory: String
+    let path: String
+    let listenFD: Int32
+    private var relays: [SpliceRelay] = []
+    private var polled: [SpliceRelay] = []
+
+    init(upstreams: [SocketAddress]) throws {
+        self.upstreams = upstreams
+        DNSTCPProxy.removeStale()
+        // A directory of our own (0700): nobody else can connect to the socket.
+        var template = Array((DNSTCPProxy.directoryPrefix + "XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buf in buf.baseAddress.flatMap { mkdtemp($0) } }
+        guard let made else {
+            throw SyscallError("make a directory for the TCP DNS socket in /tmp")
+        }
+        directory = String(cString: made)
+        path = directory + "/dns.sock"
+        // libslirp connects with a blocking connect(2) from inside our own
+        // loop: a full backlog would block it for good. One turn feeds slirp
+        // at most 256 frames (see SlirpStack.readFromTap), each turn
+        // accepts every waiting connection: a backlog above that never fills.
+        do { listenFD = try NetAPISocket.listen(path, backlog: 1024) } catch {
+            rmdir(directory)
+            throw error
+        }
+    }
+
+    /// Where the socket's directory is made (mkdtemp). A cove-net killed
+    /// before its cleanup leaves it; the front removes it, as named in the
+    /// helper's record (see OCIHook.recordServer).
+    static let directoryPrefix = "/tmp/cove-net-"
+
+    /// Removes the socket directories of this user's cove-nets that were
+    /// killed before their cleanup: a dns.sock no socket is bound to any
+    /// more (absent from /proc/net/unix, which lists this network
+    /// namespace's, the host's). Bounded by a count of /tmp's entries.
+    static func removeStale() {
+        guard let text = try? Files.readText("/proc/net/unix"), let dir = opendir("/tmp") else { return }
+        defer { closedir(dir) }
+        let bound = Set(text.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
+        let prefix = String(directoryPrefix.dropFirst("/tmp/".count))
+        var seen = 0
+        while let e = readdir(dir), seen < 100_000 {
+            seen += 1
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard name.hasPrefix(prefix) else { continue }
+            let path = "/tmp/" + name
+            var st = Glibc.stat()
+            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid(),
+                  Files.lstatMode(path + "/dns.sock").map({ $0 & S_IFMT == S_IFSOCK }) == true,
+                  !bound.contains(path + "/dns.sock") else { continue }
+            unlink(path + "/dns.sock")
+            rmdir(path)
+        }
+    }
+
+    /// Makes libslirp hand connections to `address`:53 to this proxy.
+    func attach(to slirp: OpaquePointer, address: IPv4Address) throws {
+        var a = in_addr(s_addr: address.raw)
+        guard slirp_add_unix(slirp, path, &a, 53) == 0 else {
+            throw SyscallError("forward TCP DNS at \(address):53 to \(path)", errno: EEXIST)
+        }
+    }
+
+    /// Listener first, then each relay's two entries.
+    func pollEntries(into p: inout [pollfd]) {
+        p.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0))
+        polled = relays
+        for r in polled {
+            let (c, s) = r.pollEntries()
+            p.append(c)
+            p.append(s)
+        }
+    }
+
+    func handle(_ revents: ArraySlice<pollfd>) {
+        guard let first = revents.first else { return }
+        var i = revents.startIndex + 1
+        for r in polled {
+            guard i + 1 < revents.endIndex else { break }
+            r.handle(client: revents[i].revents, server: revents[i + 1].revents)
+            i += 2
+        }
+        relays.removeAll { $0.closed }
+        if first.revents & Int16(POLLIN) != 0 { acceptAll() }
+    }
+
+    private func acceptAll() {
+        for _ in 0..<1024 {
+            guard let c = try? NetAPISocket.accept(listenFD) else { return }
+            guard relays.count < DNSTCPProxy.maxRelays, let upstream = upstreams.first else {
+                InetSockets.closeWithReset(c)
+                continue
+            }
+            let (s, e) = InetSockets.connect(udp: false, from: nil, to: upstream)
+            guard s >= 0 else {
+                NetLog.error("dns over tcp: connect to \(upstream): \(SyscallError("", errno: e).reason)")
+                close(c)
+                continue
+            }
+            do { relays.append(try SpliceRelay(client: c, server: s)) } catch {
+                close(c)
+                close(s)
+            }
+        }
+    }
+
+    func closeAll() {
+        for r in relays { r.reset() }
+        relays.removeAll()
+        close(listenFD)
+        unlink(path)
+        rmdir(directory)
+    }
+}
