@@ -107,6 +107,9 @@ let package = Package(
         .testTarget(name: "CoveModelTests", dependencies: ["CoveModel"]),
         .testTarget(name: "CoveLinuxTests", dependencies: ["CoveLinux", "CoveModel"]),
         .testTarget(name: "CoveEngineTests", dependencies: ["CoveEngine"]),
+        .testTarget(name: "CoveCommandsTests", dependencies: [
+            "CoveCommands", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "CoveImagesTests", dependencies: ["CoveImages", "CoveArchives", "CoveLinux", "CoveModel", "CArchive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CoveModel"], exclude: ["Fixtures"]),
     ]

@@ -58,6 +58,46 @@ struct RunFlags: ParsableArguments {
         when the container is created (`cove port` shows it).
         """
 
+    /// The parsed values, as plain data.
+    var args: RunArgs {
+        RunArgs(detach: detach, interactive: interactive, tty: tty, remove: remove, name: name, env: env, envFile: envFile,
+                workdir: workdir, user: user, entrypoint: entrypoint, hostname: hostname, volume: volume, mount: mount,
+                tmpfs: tmpfs, publish: publish, network: network, capAdd: capAdd, capDrop: capDrop,
+                privileged: privileged, readOnly: readOnly, readOnlyTmpfs: readOnlyTmpfs, securityOpt: securityOpt,
+                userns: userns, initProcess: `init`, stopSignal: stopSignal, stopTimeout: stopTimeout, label: label,
+                pull: pull, memory: memory, cpus: cpus, pidsLimit: pidsLimit, root: root, logOpt: logOpt,
+                platform: platform, tlsVerify: tlsVerify, image: image, command: command)
+    }
+}
+
+/// What `cove run` and `cove create` were asked, as plain values: from
+/// RunFlags, or from QuickRunParser (the common command lines, parsed
+/// without ArgumentParser's runtime reflection).
+struct RunArgs: Equatable {
+    var detach = false, interactive = false, tty = false, remove = false
+    var name: String?
+    var env: [String] = [], envFile: [String] = []
+    var workdir: String?, user: String?, entrypoint: String?, hostname: String?
+    var volume: [String] = [], mount: [String] = [], tmpfs: [String] = [], publish: [String] = []
+    var network = "slirp4netns"
+    var capAdd: [String] = [], capDrop: [String] = []
+    var privileged = false, readOnly = false, readOnlyTmpfs = true
+    var securityOpt: [String] = []
+    var userns: String?
+    var initProcess = false
+    var stopSignal: String?
+    var stopTimeout: Int?
+    var label: [String] = []
+    var pull = "missing"
+    var memory: String?, cpus: String?
+    var pidsLimit: Int?
+    var root: String?
+    var logOpt: [String] = []
+    var platform: String?
+    var tlsVerify = true
+    var image = ""
+    var command: [String] = []
+
     func options() throws -> RunOptions {
         var o = RunOptions()
         o.image = image; o.command = command; o.entrypoint = entrypoint; o.env = env; o.envFiles = envFile
@@ -65,7 +105,7 @@ struct RunFlags: ParsableArguments {
         o.interactive = interactive; o.detach = detach; o.autoRemove = remove; o.volumes = volume; o.mounts = mount
         o.tmpfs = tmpfs; o.publish = publish; o.network = network; o.capAdd = capAdd; o.capDrop = capDrop
         o.privileged = privileged; o.readOnly = readOnly; o.readOnlyTmpfs = readOnlyTmpfs; o.securityOpts = securityOpt
-        o.userns = userns; o.initProcess = `init`; o.stopSignal = stopSignal; o.stopTimeout = stopTimeout
+        o.userns = userns; o.initProcess = initProcess; o.stopSignal = stopSignal; o.stopTimeout = stopTimeout
         o.labels = label; o.pull = pull; o.memory = memory; o.cpus = cpus; o.pidsLimit = pidsLimit
         o.storageDriver = GlobalOptions.storageDriver
         for opt in logOpt {
@@ -124,7 +164,9 @@ struct ContainerRun: ParsableCommand {
 
     @OptionGroup var flags: RunFlags
 
-    func run() throws {
+    func run() throws { try Self.run(flags.args) }
+
+    static func run(_ flags: RunArgs) throws {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
         let record = try failing125 { try flags.createContainer(engine) }
         if flags.detach {
@@ -150,7 +192,9 @@ struct ContainerCreate: ParsableCommand {
 
     @OptionGroup var flags: RunFlags
 
-    func run() throws {
+    func run() throws { try Self.run(flags.args) }
+
+    static func run(_ flags: RunArgs) throws {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
         let record = try failing125 { try flags.createContainer(engine) }
         print(record.id)

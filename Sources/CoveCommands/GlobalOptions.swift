@@ -64,6 +64,11 @@ extension CoveCommand {
             Glibc.exit(125)
         }
         do {
+            if let verb = args.first, verb == "run" || verb == "create",
+               let quick = QuickRunParser.parse(Array(args.dropFirst())) {
+                if verb == "run" { try ContainerRun.run(quick) } else { try ContainerCreate.run(quick) }
+                Glibc.exit(0)
+            }
             var command = try parseDirect(args) ?? parseAsRoot(args)
             try command.run()
             Glibc.exit(0)
