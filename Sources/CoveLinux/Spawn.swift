@@ -157,13 +157,17 @@ extension Processes {
     @discardableResult
     public static func reapRemaining(seconds: Double) -> Bool {
         let deadline = Clock.monotonicMilliseconds() + seconds * 1000
+        // Helpers end within a millisecond or so of the container (cove-net
+        // watches its pidfd): look often at first, then back off.
+        var pause: UInt32 = 100
         while true {
             var status: Int32 = 0
             let r = waitpid(-1, &status, WNOHANG)
             if r > 0 { continue }
             if r < 0 { return true }   // ECHILD: none left
             if Clock.monotonicMilliseconds() > deadline { return false }
-            usleep(5_000)
+            usleep(pause)
+            pause = min(pause * 2, 5_000)
         }
     }
 }
