@@ -26,9 +26,12 @@ final class DNSTCPProxy {
 
     init(upstreams: [SocketAddress]) throws {
         self.upstreams = upstreams
-        DNSTCPProxy.removeStale()
-        // A directory of our own (0700): nobody else can connect to the socket.
-        var template = Array((DNSTCPProxy.directoryPrefix + "XXXXXX").utf8CString)
+        // A directory of our own (0700): nobody else can connect to the
+        // socket. In the user's own parent when it can be had, so looking
+        // for what killed cove-nets left reads a few entries, not all /tmp.
+        let parent = DNSTCPProxy.ownParent()
+        if let parent { DNSTCPProxy.removeStale(in: parent) }
+        var template = Array(((parent.map { $0 + "/" } ?? DNSTCPProxy.directoryPrefix) + "XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buf in buf.baseAddress.flatMap { mkdtemp($0) } }
         guard let made else {
             throw SyscallError("make a directory for the TCP DNS socket in /tmp")
@@ -45,30 +48,45 @@ final class DNSTCPProxy {
         }
     }
 
-    /// Where the socket's directory is made (mkdtemp). A cove-net killed
-    /// before its cleanup leaves it; the front removes it, as named in the
-    /// helper's record (see OCIHook.recordServer).
+    /// Where the socket's directory is made (mkdtemp): in
+    /// `/tmp/cove-net-UID/`, else (that name taken by something not ours)
+    /// as `/tmp/cove-net-XXXXXX`. A cove-net killed before its cleanup
+    /// leaves it; the front removes it, as named in the helper's record
+    /// (see OCIHook.recordServer), and so does the next cove-net.
     static let directoryPrefix = "/tmp/cove-net-"
 
-    /// Removes the socket directories of this user's cove-nets that were
-    /// killed before their cleanup: a dns.sock no socket is bound to any
-    /// more (absent from /proc/net/unix, which lists this network
-    /// namespace's, the host's). Bounded by a count of /tmp's entries.
-    static func removeStale() {
-        guard let text = try? Files.readText("/proc/net/unix"), let dir = opendir("/tmp") else { return }
+    /// `/tmp/cove-net-UID`, made 0700 if missing; nil unless it is a real
+    /// directory of ours that only we can enter.
+    static func ownParent() -> String? {
+        let path = directoryPrefix + String(getuid())
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { return nil }
+        var st = Glibc.stat()
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid(),
+              st.st_mode & 0o077 == 0 else { return nil }
+        return path
+    }
+
+    /// Removes the socket directories in `parent` of cove-nets killed
+    /// before their cleanup: a dns.sock no socket is bound to any more
+    /// (absent from /proc/net/unix, which lists this network namespace's,
+    /// the host's). Bounded by a count of entries.
+    static func removeStale(in parent: String) {
+        guard let dir = opendir(parent) else { return }
         defer { closedir(dir) }
-        let bound = Set(text.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
-        let prefix = String(directoryPrefix.dropFirst("/tmp/".count))
+        var bound: Set<String>?
         var seen = 0
-        while let e = readdir(dir), seen < 100_000 {
+        while let e = readdir(dir), seen < 10_000 {
             seen += 1
             let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            guard name.hasPrefix(prefix) else { continue }
-            let path = "/tmp/" + name
-            var st = Glibc.stat()
-            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid(),
-                  Files.lstatMode(path + "/dns.sock").map({ $0 & S_IFMT == S_IFSOCK }) == true,
-                  !bound.contains(path + "/dns.sock") else { continue }
+            guard name != ".", name != ".." else { continue }
+            let path = parent + "/" + name
+            guard Files.lstatMode(path + "/dns.sock").map({ $0 & S_IFMT == S_IFSOCK }) == true else { continue }
+            // Read once, and only when there is something to check.
+            if bound == nil {
+                guard let text = try? Files.readText("/proc/net/unix") else { return }
+                bound = Set(text.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
+            }
+            guard bound?.contains(path + "/dns.sock") == false else { continue }
             unlink(path + "/dns.sock")
             rmdir(path)
         }

@@ -230,11 +230,12 @@ struct NetSpliceTests {
         let (dns, port) = try NetSpliceTests.dnsmasq(in: dir)
         defer { kill(dns, SIGTERM); _ = try? Harness.finish(dns, timeout: 10) }
         // What a cove-net killed before its cleanup leaves: a socket no one
-        // is bound to any more, in /tmp/cove-net-*. The next cove-net removes it.
-        let stale = "/tmp/cove-net-stale\(getpid())"
+        // is bound to any more, in /tmp/cove-net-UID/. The next cove-net
+        // removes it.
+        let stale = "/tmp/cove-net-\(getuid())/stale\(getpid())"
         let made = try Harness.run("/usr/bin/python3", ["-c", """
             import os, socket, sys
-            os.mkdir(sys.argv[1], 0o700); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/dns.sock"); s.close()
+            os.makedirs(sys.argv[1], 0o700); s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/dns.sock"); s.close()
             """, stale])
         #expect(made.status == 0 && FileManager.default.fileExists(atPath: stale + "/dns.sock"), "\(made.stderr)")
         let n = try Networked("s9", netArgs: ["--dns-upstream", "127.0.0.1:\(port)"], configure: NetSpliceTests.withPython)
