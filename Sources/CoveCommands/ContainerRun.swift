@@ -123,8 +123,9 @@ struct RunArgs: Equatable {
 
     /// Creates the container from the flags, pulling the image when the
     /// policy says so.
-    func createContainer(_ engine: ContainerEngine) throws -> ContainerRecord {
-        let o = try options()
+    func createContainer(_ engine: ContainerEngine, startsAttached: Bool = false) throws -> ContainerRecord {
+        var o = try options()
+        o.startsAttached = startsAttached
         let image = try ImageResolver.resolve(o.image, policy: o.pull, store: try engine.imageStore, platform: platform,
                                               tlsVerify: tlsVerify)
         return try engine.create(o, image: image)
@@ -168,7 +169,7 @@ struct ContainerRun: ParsableCommand {
 
     static func run(_ flags: RunArgs) throws {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
-        let record = try failing125 { try flags.createContainer(engine) }
+        let record = try failing125 { try flags.createContainer(engine, startsAttached: !flags.detach) }
         if flags.detach {
             try failing125 {
                 do { try engine.startDetached(record) } catch {
@@ -179,8 +180,9 @@ struct ContainerRun: ParsableCommand {
             print(record.id)
             return
         }
-        let code = try failing125 { try engine.runAttached(record) }
-        if flags.remove { try? engine.remove(try engine.containers.find(record.id), force: true) }
+        let code = try failing125 { try engine.runAttached(record, fresh: true, recordExit: !flags.remove) }
+        // The record in hand: finding it again would read every record.
+        if flags.remove { try? engine.remove(record, force: true) }
         throw ExitCode(code)
     }
 }

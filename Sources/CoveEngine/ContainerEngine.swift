@@ -92,6 +92,7 @@ public struct ContainerEngine {
             try Files.writeAtomically(dir + "/config.json", Array(out.config.serialized(pretty: true).utf8), mode: 0o600,
                                       durable: false)
             record = try containers.update(record.id) {
+                if o.startsAttached { $0.startedAt = Clock.rfc3339Now() }
                 $0.args = out.args
                 $0.stopSignal = out.stopSignal
                 $0.stopTimeout = o.stopTimeout ?? 10
@@ -325,13 +326,18 @@ public struct ContainerEngine {
 
     /// Runs the container attached to this terminal: its stdio are ours;
     /// signals we get are passed on. Returns the container's exit code.
-    public func runAttached(_ r: ContainerRecord) throws -> Int32 {
+    /// `fresh`: made by `create` with `startsAttached` just now, so its
+    /// record says started already. `recordExit` false: the caller removes
+    /// the container next (`--rm`), so its exit is not written down.
+    public func runAttached(_ r: ContainerRecord, fresh: Bool = false, recordExit: Bool = true) throws -> Int32 {
         if case .running = containers.condition(r) { throw EngineError("container \(r.name) is already running") }
         try clearRuntimeState(r)
         clearNetworkRecord(r)
         try refreshJoinedNetwork(r)
         let (unshare, base) = try runtimeArgs()
-        try containers.update(r.id) { $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil }
+        if !fresh || r.startedAt.isEmpty {
+            try containers.update(r.id) { $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil }
+        }
         // The pid file tells a container that ran (its own exit code, even
         // 1) from cove-unshare failing to start it (docker's 125).
         let pidFile = paths.container(r.id) + "/init.pid"
@@ -353,7 +359,7 @@ public struct ContainerEngine {
         // Without a pid file: 126/127 are the exec failures cove-unshare
         // reports as docker does; anything else is its own failure.
         let code = started || status == .exited(126) || status == .exited(127) ? status.code : 125
-        try containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = code }
+        if recordExit { try containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = code } }
         return code
     }
 

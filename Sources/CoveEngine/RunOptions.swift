@@ -13,6 +13,9 @@ public struct RunOptions: Sendable {
     public var interactive = false
     public var detach = false
     public var autoRemove = false
+    /// `cove run` in the foreground: the record is marked started when it
+    /// is made, saving runAttached a rewrite of it.
+    public var startsAttached = false
     public var volumes: [String] = []
     public var mounts: [String] = []
     public var tmpfs: [String] = []
