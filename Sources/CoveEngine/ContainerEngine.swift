@@ -98,6 +98,7 @@ public struct ContainerEngine {
             return record
         } catch {
             try? removeFiles(record)
+            if let volumes = try? VolumeStore(paths: paths, helpers: helpers) { volumes.removeAnonymous(of: record.id) }
             throw error
         }
     }
@@ -238,7 +239,7 @@ public struct ContainerEngine {
         if r.autoRemove, let cove = try? Files.realPath("/proc/self/exe") {
             // --rm with -d: the monitor removes the container when it ends.
             cleanup = ["--exit-command", cove]
-            for arg in ["--root", paths.dataRoot, "--runroot", paths.runRoot, "rm", "-f", r.id] {
+            for arg in ["--root", paths.dataRoot, "--runroot", paths.runRoot, "rm", "-f", "-v", r.id] {
                 cleanup += ["--exit-command-arg", arg]
             }
         }
@@ -287,8 +288,10 @@ public struct ContainerEngine {
         Files.exists(paths.runtimeRoot + "/" + r.id + "/state.json")
     }
 
-    /// Removes the container: its runtime state, writable layer, record.
-    public func remove(_ r: ContainerRecord, force: Bool) throws {
+    /// Removes the container: its runtime state, writable layer, record;
+    /// with `volumes` (`rm -v`, `--rm`) also the anonymous volumes made
+    /// for it that no other container uses, never a named one.
+    public func remove(_ r: ContainerRecord, force: Bool, volumes: Bool = false) throws {
         if case .running = containers.condition(r) {
             guard force else {
                 throw EngineError("container \(r.name) is running: stop it first or use rm -f")
@@ -297,6 +300,11 @@ public struct ContainerEngine {
         }
         try clearRuntimeState(r)
         try containers.withLock { try removeFiles(r) }
+        guard volumes else { return }
+        let failed = try VolumeStore(paths: paths, helpers: helpers).removeAnonymous(of: r.id)
+        if let (name, why) = failed.first {
+            throw EngineError("container \(r.name) removed, but not its anonymous volume \(name): \(why)")
+        }
     }
 
     func removeFiles(_ r: ContainerRecord) throws {
