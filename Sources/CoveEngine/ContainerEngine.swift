@@ -74,7 +74,7 @@ public struct ContainerEngine {
         do {
             let dir = paths.container(record.id)
             let (rootMount, rootPath) = try prepareRoot(driver: driver, layers: layers, dir: dir, fs: fs,
-                                                        extraOptions: keepID?.fuseOptions ?? [])
+                                                        extraOptions: keepID?.fuseOptions ?? [], volatile: o.autoRemove)
             var builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
             builder.keepID = keepID
             builder.volumes = try VolumeStore(paths: paths, helpers: helpers)
@@ -105,8 +105,12 @@ public struct ContainerEngine {
 
     /// The root: an overlay (kernel or fuse) mounted by cove-unshare inside
     /// the container's namespaces over `rootfs/`, or a copy made now.
+    /// `volatile` (a `--rm` container, as podman does): no fsync or syncfs
+    /// reaches the disk from the writable layer, which is thrown away at
+    /// the end anyway; without it each copy-up (a touch or chmod of an
+    /// image file) waits for an fsync of its own.
     func prepareRoot(driver: StorageDriver, layers: [String], dir: String, fs: String,
-                     extraOptions: [String] = []) throws -> (JSON?, String) {
+                     extraOptions: [String] = [], volatile: Bool = false) throws -> (JSON?, String) {
         let rootfs = dir + "/rootfs"
         switch driver.name {
         case "copy":
@@ -133,6 +137,7 @@ public struct ContainerEngine {
             }
             let lower = layers.indices.reversed().map { "l/\($0)" }.joined(separator: ":")
             var opts = ["lowerdir=" + lower, "upperdir=\(dir)/upper", "workdir=\(dir)/work"]
+            if volatile { opts.append("volatile") }
             let type: String
             if driver.name == "overlay" {
                 opts.append("userxattr")
@@ -185,8 +190,18 @@ public struct ContainerEngine {
     }
 
     /// Clears what a previous run left in the runtime's state (a stopped
-    /// container's state.json), so the ID can run again.
+    /// container's state.json), so the ID can run again; and the mark a
+    /// volatile overlay leaves (work/work/incompat/volatile), with which
+    /// the kernel refuses to mount that upper layer again. work/work is
+    /// the overlay's scratch space: each mount empties it.
     func clearRuntimeState(_ r: ContainerRecord) throws {
+        let scratch = paths.container(r.id) + "/work/work"
+        if r.autoRemove && r.storageDriver == "overlay" && Files.lstatMode(scratch) != nil && !OwnedTree.remove(scratch) {
+            let (status, _, err) = try Spawn.capture(try helper("cove-fs"), ["remove", scratch])
+            guard status == .exited(0) else {
+                throw EngineError("cannot clear \(scratch): " + (Self.lastLine(err) ?? "cove-fs remove \(status)"))
+            }
+        }
         guard Files.exists(paths.runtimeRoot + "/" + r.id) else { return }
         let (unshare, base) = try runtimeArgs()
         _ = try Spawn.capture(unshare, Array(base.dropFirst()) + ["delete", "--force", r.id])
