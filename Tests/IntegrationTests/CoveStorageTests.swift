@@ -181,6 +181,22 @@ extension CoveStorageTests {
         defer { _ = try? cove(["rm", "-f", "kept\(getpid())"]) }
         #expect(kept.status == 0 && kept.stdout.contains(" / / ") && !kept.stdout.contains("volatile"), "\(kept.stdout)")
         #expect(try cove(["start", "-a", "kept\(getpid())"]).status == 0)
+        // The kernel marks a volatile upper layer and refuses to mount it
+        // again while the mark is there (shown by cove-unshare run twice
+        // on the bundle); cove start clears it.
+        let s = try FrontFixture.prepared.get()
+        let cid = try cove("overlay", ["create", "--rm", "--network", "none", img, "true"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? cove(["rm", "-f", cid]) }
+        func direct(_ id: String) throws -> Harness.Output {
+            try Harness.run(Harness.binary("cove-unshare"), ["--root", s.runroot + "/runtime", "run", "--bundle",
+                                                             s.root + "/containers/" + cid, id], timeout: 60)
+        }
+        #expect(try direct("mark\(getpid())").status == 0)
+        let refused = try direct("mark2\(getpid())")
+        #expect(refused.status != 0 && refused.stderr.contains("volatile"), "\(refused.stderr)")
+        let started = try cove(["start", "-a", cid])
+        #expect(started.status == 0, "\(started.stderr)")
         // fuse-overlayfs takes the same option.
         let name = "vol\(getpid())-fuse"
         let d = try cove("fuse-overlayfs", ["run", "-d", "--rm", "--name", name, "--network", "none", img, "sleep", "300"])
