@@ -43,6 +43,21 @@ install -d -m 0700 -o "$TEST_USER" -g "$TEST_USER" "/run/user/$uid"
 if ! mountpoint -q "/run/user/$uid"; then
     mount -t tmpfs -o "mode=0700,uid=$uid,gid=$(id -g "$TEST_USER"),size=10%" tmpfs "/run/user/$uid" || true
 fi
+# A small filesystem that can share file data (xfs with reflink, on a
+# loop device) for the copy driver's FICLONE test: the user's own, at
+# /var/tmp/cove-reflink-USER. Sparse: it takes only what is written.
+reflink=/var/tmp/cove-reflink-$TEST_USER
+if ! mountpoint -q "$reflink"; then
+    install -d -m 0755 "$reflink"
+    img=/var/tmp/cove-reflink-$TEST_USER.img
+    if [ ! -s "$img" ]; then
+        truncate -s 320M "$img"
+        mkfs.xfs -q -m reflink=1 "$img"
+    fi
+    mount -o loop,nodev,nosuid "$img" "$reflink" ||
+        echo "prepare-host.sh: cannot mount an xfs image at $reflink: the copy driver's reflink test will fail" >&2
+fi
+mountpoint -q "$reflink" && chown "$TEST_USER:$(id -g "$TEST_USER")" "$reflink" && chmod 0700 "$reflink"
 # The Swift package mirror is root's; git refuses other owners' repositories.
 home=$(getent passwd "$TEST_USER" | cut -d: -f6)
 runuser -u "$TEST_USER" -- git config --global --get-all safe.directory 2>/dev/null | grep -qx '\*' ||

@@ -41,7 +41,7 @@ struct ContainerStart: ParsableCommand {
             let engine = try failing125 { try GlobalOptions.engine(root: root) }
             let r = try failing125 { try engine.containers.find(containers[0]) }
             let code = try failing125 { try engine.runAttached(r) }
-            if r.autoRemove { try? engine.remove(try engine.containers.find(r.id), force: true) }
+            if r.autoRemove { try? engine.remove(try engine.containers.find(r.id), force: true, volumes: true) }
             throw ExitCode(code)
         }
         try forEachContainer(containers, root: root) { engine, r in try engine.startDetached(r) }
@@ -57,7 +57,7 @@ struct ContainerStop: ParsableCommand {
     func run() throws {
         try forEachContainer(containers, root: root) { engine, r in
             try engine.stop(r, timeout: time ?? r.stopTimeout)
-            if r.autoRemove { try engine.remove(try engine.containers.find(r.id), force: true) }
+            if r.autoRemove { try engine.remove(try engine.containers.find(r.id), force: true, volumes: true) }
         }
     }
 }
@@ -91,12 +91,12 @@ struct ContainerKill: ParsableCommand {
 struct ContainerRemove: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more containers.")
     @Flag(name: .shortAndLong, help: "Stop running containers first.") var force = false
-    @Flag(name: .shortAndLong, help: "Also remove anonymous volumes (none are made yet).") var volumes = false
+    @Flag(name: .shortAndLong, help: "Also remove the container's anonymous volumes (never named ones).") var volumes = false
     @Option(name: .long, help: .hidden) var root: String?
     @Argument(help: "Containers, by name or ID.") var containers: [String]
 
     func run() throws {
-        try forEachContainer(containers, root: root) { engine, r in try engine.remove(r, force: force) }
+        try forEachContainer(containers, root: root) { engine, r in try engine.remove(r, force: force, volumes: volumes) }
     }
 }
 

@@ -16,8 +16,8 @@ struct RunFlags: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("User to run as.", valueName: "user[:group]")) var user: String?
     @Option(name: .long, help: "Override the image's entrypoint.") var entrypoint: String?
     @Option(name: .long, help: "The container's host name.") var hostname: String?
-    @Option(name: .shortAndLong, help: ArgumentHelp("Bind mount a host directory.", valueName: "host:ctr[:ro]")) var volume: [String] = []
-    @Option(name: .long, help: ArgumentHelp("Attach a mount.", valueName: "type=bind|tmpfs,...")) var mount: [String] = []
+    @Option(name: .shortAndLong, help: ArgumentHelp("Bind mount a host directory or a volume; a new anonymous volume with ctr alone.", valueName: "[host|name:]ctr[:ro]")) var volume: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Attach a mount.", valueName: "type=bind|volume|tmpfs,...")) var mount: [String] = []
     @Option(name: .long, help: ArgumentHelp("Mount a tmpfs.", valueName: "path[:opts]")) var tmpfs: [String] = []
     @Option(name: .shortAndLong, help: ArgumentHelp("Publish a port or a range (8000-8003:80-83); no host port: a free one.", valueName: "[ip:][host:]ctr[/proto]")) var publish: [String] = []
     @Option(name: [.customLong("network"), .customLong("net")], help: "slirp4netns[:opts] (default), pasta[:opts], none, host, ns:PATH or container:NAME.") var network = "slirp4netns"
@@ -173,7 +173,7 @@ struct ContainerRun: ParsableCommand {
         if flags.detach {
             try failing125 {
                 do { try engine.startDetached(record) } catch {
-                    if flags.remove { try? engine.remove(record, force: true) }
+                    if flags.remove { try? engine.remove(record, force: true, volumes: true) }
                     throw error
                 }
             }
@@ -182,7 +182,7 @@ struct ContainerRun: ParsableCommand {
         }
         let code = try failing125 { try engine.runAttached(record, fresh: true, recordExit: !flags.remove) }
         // The record in hand: finding it again would read every record.
-        if flags.remove { try? engine.remove(record, force: true) }
+        if flags.remove { try? engine.remove(record, force: true, volumes: true) }
         throw ExitCode(code)
     }
 }

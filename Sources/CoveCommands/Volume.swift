@@ -2,11 +2,11 @@ import ArgumentParser
 import CoveEngine
 import CoveModel
 
-/// `cove volume create|ls|inspect|rm|prune`: named volumes, as docker's
-/// `local` driver, under `<root>/volumes/NAME/_data`.
+/// `cove volume create|ls|inspect|rm|prune`: named and anonymous volumes,
+/// as docker's `local` driver, under `<root>/volumes/NAME/_data`.
 struct VolumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "volume", abstract: "Manage named volumes.",
+        commandName: "volume", abstract: "Manage volumes.",
         subcommands: [VolumeCreate.self, VolumeList.self, VolumeInspect.self, VolumeRemove.self, VolumePrune.self])
 
     static func store(_ o: StoreOptions) throws -> VolumeStore {
@@ -50,7 +50,8 @@ struct VolumeInspect: ParsableCommand {
             let s = try VolumeCommand.store(store)
             return try names.map { n -> JSON in
                 let v = try s.get(n)
-                return .object([("CreatedAt", .string(v.created)), ("Driver", .string("local")), ("Labels", .object([])),
+                let labels: [(String, JSON)] = v.anonymous ? [(VolumeStore.anonymousLabel, .string(""))] : []
+                return .object([("CreatedAt", .string(v.created)), ("Driver", .string("local")), ("Labels", .object(labels)),
                                 ("Mountpoint", .string(v.mountpoint)), ("Name", .string(v.name)),
                                 ("Options", .object([])), ("Scope", .string("local"))])
             }

@@ -18,7 +18,8 @@ public struct BundleBuilder {
     public let id: String
     /// `--userns=keep-id`: the user namespace's maps and the default user.
     public var keepID: KeepIDPlan?
-    /// Where `-v NAME:/path` and `--mount type=volume` find their volumes.
+    /// Where `-v NAME:/path`, `-v /path`, `--mount type=volume` and the
+    /// image's VOLUME paths find their volumes.
     public var volumes: VolumeStore?
 
     /// `--network ns:PATH|container:NAME`: namespaces joined by path.
@@ -204,7 +205,8 @@ public struct BundleBuilder {
             ("noNewPrivileges", .bool(noNewPrivileges)),
         ]
 
-        var mounts = try ContainerMounts(options: options, containerDir: containerDir, volumes: volumes, layers: layers)
+        var mounts = try ContainerMounts(options: options, containerDir: containerDir, volumes: volumes, layers: layers,
+                                         imageVolumes: image.config.volumes, containerID: id)
             .all(rootMount: rootMount)
         if let initBinary {
             mounts.append(ContainerMounts.mount("/dev/init", "bind", initBinary, ["bind", "ro", "nosuid", "nodev"]))

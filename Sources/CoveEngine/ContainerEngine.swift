@@ -81,7 +81,7 @@ public struct ContainerEngine {
         do {
             let dir = paths.container(record.id)
             let (rootMount, rootPath) = try prepareRoot(driver: driver, layers: layers, dir: dir, fs: fs,
-                                                        extraOptions: keepID?.fuseOptions ?? [])
+                                                        extraOptions: keepID?.fuseOptions ?? [], volatile: o.autoRemove)
             var builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
             builder.keepID = keepID
             builder.joinedNetwork = joined
@@ -107,14 +107,19 @@ public struct ContainerEngine {
             return record
         } catch {
             try? removeFiles(record)
+            if let volumes = try? VolumeStore(paths: paths, helpers: helpers) { volumes.removeAnonymous(of: record.id) }
             throw error
         }
     }
 
     /// The root: an overlay (kernel or fuse) mounted by cove-unshare inside
     /// the container's namespaces over `rootfs/`, or a copy made now.
+    /// `volatile` (a `--rm` container, as podman does): no fsync or syncfs
+    /// reaches the disk from the writable layer, which is thrown away at
+    /// the end anyway; without it each copy-up (a touch or chmod of an
+    /// image file) waits for an fsync of its own.
     func prepareRoot(driver: StorageDriver, layers: [String], dir: String, fs: String,
-                     extraOptions: [String] = []) throws -> (JSON?, String) {
+                     extraOptions: [String] = [], volatile: Bool = false) throws -> (JSON?, String) {
         let rootfs = dir + "/rootfs"
         switch driver.name {
         case "copy":
@@ -141,6 +146,7 @@ public struct ContainerEngine {
             }
             let lower = layers.indices.reversed().map { "l/\($0)" }.joined(separator: ":")
             var opts = ["lowerdir=" + lower, "upperdir=\(dir)/upper", "workdir=\(dir)/work"]
+            if volatile { opts.append("volatile") }
             let type: String
             if driver.name == "overlay" {
                 opts.append("userxattr")
@@ -316,8 +322,18 @@ public struct ContainerEngine {
     }
 
     /// Clears what a previous run left in the runtime's state (a stopped
-    /// container's state.json), so the ID can run again.
+    /// container's state.json), so the ID can run again; and the mark a
+    /// volatile overlay leaves (work/work/incompat/volatile), with which
+    /// the kernel refuses to mount that upper layer again. work/work is
+    /// the overlay's scratch space: each mount empties it.
     func clearRuntimeState(_ r: ContainerRecord) throws {
+        let scratch = paths.container(r.id) + "/work/work"
+        if r.autoRemove && r.storageDriver == "overlay" && Files.lstatMode(scratch) != nil && !OwnedTree.remove(scratch) {
+            let (status, _, err) = try Spawn.capture(try helper("cove-fs"), ["remove", scratch])
+            guard status == .exited(0) else {
+                throw EngineError("cannot clear \(scratch): " + (Self.lastLine(err) ?? "cove-fs remove \(status)"))
+            }
+        }
         guard Files.exists(paths.runtimeRoot + "/" + r.id) else { return }
         let (unshare, base) = try runtimeArgs()
         _ = try Spawn.capture(unshare, Array(base.dropFirst()) + ["delete", "--force", r.id])
@@ -379,7 +395,7 @@ public struct ContainerEngine {
         if r.autoRemove, let cove = try? Files.realPath("/proc/self/exe") {
             // --rm with -d: the monitor removes the container when it ends.
             cleanup = ["--exit-command", cove]
-            for arg in ["--root", paths.dataRoot, "--runroot", paths.runRoot, "rm", "-f", r.id] {
+            for arg in ["--root", paths.dataRoot, "--runroot", paths.runRoot, "rm", "-f", "-v", r.id] {
                 cleanup += ["--exit-command-arg", arg]
             }
         }
@@ -428,8 +444,10 @@ public struct ContainerEngine {
         Files.exists(paths.runtimeRoot + "/" + r.id + "/state.json")
     }
 
-    /// Removes the container: its runtime state, writable layer, record.
-    public func remove(_ r: ContainerRecord, force: Bool) throws {
+    /// Removes the container: its runtime state, writable layer, record;
+    /// with `volumes` (`rm -v`, `--rm`) also the anonymous volumes made
+    /// for it that no other container uses, never a named one.
+    public func remove(_ r: ContainerRecord, force: Bool, volumes: Bool = false) throws {
         if case .running = containers.condition(r) {
             guard force else {
                 throw EngineError("container \(r.name) is running: stop it first or use rm -f")
@@ -439,6 +457,11 @@ public struct ContainerEngine {
         try clearRuntimeState(r)
         clearNetworkRecord(r)
         try containers.withLock { try removeFiles(r) }
+        guard volumes else { return }
+        let failed = try VolumeStore(paths: paths, helpers: helpers).removeAnonymous(of: r.id)
+        if let (name, why) = failed.first {
+            throw EngineError("container \(r.name) removed, but not its anonymous volume \(name): \(why)")
+        }
     }
 
     func removeFiles(_ r: ContainerRecord) throws {

@@ -3,14 +3,19 @@ import CoveModel
 
 /// The container's mounts: the kernel filesystems every container has,
 /// its /etc/hostname, /etc/hosts and /etc/resolv.conf, and the user's
-/// -v, --mount and --tmpfs, in docker's syntax.
+/// -v, --mount and --tmpfs, in docker's syntax, and an anonymous volume
+/// for each of the image's VOLUME paths no flag covers.
 struct ContainerMounts {
     let options: RunOptions
     let containerDir: String
-    /// For named volumes: the store, and the image's layers (bottom first)
-    /// a new volume is filled from.
+    /// For volumes: the store, and the image's layers (bottom first) a new
+    /// volume is filled from.
     var volumes: VolumeStore? = nil
     var layers: [String] = []
+    /// The image's Config.Volumes.
+    var imageVolumes: [String] = []
+    /// The container anonymous volumes are made for.
+    var containerID: String? = nil
 
     static func mount(_ dest: String, _ type: String, _ source: String, _ options: [String]) -> JSON {
         .object([("destination", .string(dest)), ("type", .string(type)), ("source", .string(source)),
@@ -38,17 +43,43 @@ struct ContainerMounts {
                 list.append(Self.mount(dir, "tmpfs", "tmpfs", ["rw", "nosuid", "nodev", "mode=1777"]))
             }
         }
-        for v in options.volumes { list.append(try volume(v)) }
-        for m in options.mounts { list.append(try mountFlag(m)) }
-        for t in options.tmpfs { list.append(try tmpfs(t)) }
-        return list
+        var user: [JSON] = []
+        for v in options.volumes { user.append(try volume(v)) }
+        for m in options.mounts { user.append(try mountFlag(m)) }
+        for t in options.tmpfs { user.append(try tmpfs(t)) }
+        let covered = Set(user.compactMap { $0["destination"]?.stringValue }.map(Self.clean))
+        var fromImage: [JSON] = []
+        for path in Set(imageVolumes.map(Self.clean)).sorted() where path != "/" && !covered.contains(path) {
+            fromImage.append(Self.mount(path, "bind", try namedVolume(nil, at: path, copy: true), ["rbind", "rw"]))
+        }
+        // As docker: a parent before what is mounted inside it, whichever
+        // flag or the image named it first.
+        return list + Self.sortedByDepth(fromImage + user)
+    }
+
+    /// "/data/" and "//data" as "/data".
+    static func clean(_ path: String) -> String {
+        "/" + path.split(separator: "/").joined(separator: "/")
+    }
+
+    /// Stable: by the number of components of the destination.
+    static func sortedByDepth(_ mounts: [JSON]) -> [JSON] {
+        mounts.enumerated().sorted { a, b in
+            let da = clean(a.element["destination"]?.stringValue ?? "").split(separator: "/").count
+            let db = clean(b.element["destination"]?.stringValue ?? "").split(separator: "/").count
+            return da != db ? da < db : a.offset < b.offset
+        }.map(\.element)
     }
 
     /// -v HOST:CTR[:OPTS]; OPTS a comma list of ro, rw, z, Z, (r)private…
+    /// -v /CTR alone: a new anonymous volume there.
     func volume(_ spec: String) throws -> JSON {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 1 && spec.hasPrefix("/") {
+            return Self.mount(spec, "bind", try namedVolume(nil, at: spec, copy: true), ["rbind", "rw"])
+        }
         guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, parts[1].hasPrefix("/") else {
-            throw EngineError("invalid volume \"\(spec)\": use -v HOST-DIR:CONTAINER-DIR[:ro]")
+            throw EngineError("invalid volume \"\(spec)\": use -v HOST-DIR:CONTAINER-DIR[:ro], -v NAME:CONTAINER-DIR or -v CONTAINER-DIR")
         }
         var opts = ["rbind"]
         for o in parts.count == 3 ? parts[2].split(separator: ",").map(String.init) : [] {
@@ -100,11 +131,14 @@ struct ContainerMounts {
         }
     }
 
-    /// A named volume's data directory: created when missing (as docker),
-    /// and a new, empty one first filled from the image's `path`.
+    /// A volume's data directory: a named one created when missing (as
+    /// docker), without a name a new anonymous one for this container; a
+    /// new, empty one is first filled from the image's `path`.
     func namedVolume(_ name: String?, at path: String, copy: Bool) throws -> String {
-        guard let volumes else { throw EngineError("named volume \(name ?? "") cannot be used here: give a host path") }
-        let (v, _) = try volumes.create(name)
+        guard let volumes else {
+            throw EngineError("volume \(name ?? "for \(path)") cannot be made here: give a host path")
+        }
+        let (v, _) = try volumes.create(name, anonymousFor: name == nil ? containerID ?? "" : nil)
         if copy && !layers.isEmpty { try volumes.fill(v.name, from: layers, path: path) }
         return v.mountpoint
     }

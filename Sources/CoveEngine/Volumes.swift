@@ -4,8 +4,12 @@ import Glibc
 import CoveLinux
 import CoveModel
 
-/// Named volumes, as docker's `local` driver: `<root>/volumes/NAME/_data`
+/// Volumes, as docker's `local` driver: `<root>/volumes/NAME/_data`
 /// holds the data, `volume.json` beside it the name and creation time.
+/// An anonymous volume (`-v /path`, `--mount type=volume` without a
+/// source, the image's VOLUME) has a random 64-hex name and remembers the
+/// container it was made for: `rm -v` and `run --rm` remove it with that
+/// container, never a named one.
 /// Creating and removing hold `volumes/lock`; a volume is made under a
 /// temporary name and renamed into place, and removed by renaming it away
 /// first, so a crash never leaves a half-made volume under its name.
@@ -17,7 +21,13 @@ public struct VolumeStore: Sendable {
         public var name: String
         public var created: String
         public var mountpoint: String
+        public var anonymous = false
+        /// For an anonymous volume: the ID of the container it was made for.
+        public var container = ""
     }
+
+    /// docker's label on anonymous volumes (`volume inspect` shows it).
+    public static let anonymousLabel = "com.docker.volume.anonymous"
 
     public init(paths: CovePaths, helpers: HelperLocator = .forThisProgram()) throws {
         self.paths = paths
@@ -52,7 +62,8 @@ public struct VolumeStore: Sendable {
         try Self.validate(name)
         guard exists(name) else { throw EngineError("no such volume: \(name)") }
         let meta = (try? Files.read(directory(name) + "/volume.json")).flatMap { try? JSON.parse($0) }
-        return Volume(name: name, created: meta?["CreatedAt"]?.stringValue ?? "", mountpoint: dataPath(name))
+        return Volume(name: name, created: meta?["CreatedAt"]?.stringValue ?? "", mountpoint: dataPath(name),
+                      anonymous: meta?["Anonymous"]?.boolValue ?? false, container: meta?["Container"]?.stringValue ?? "")
     }
 
     public func list() -> [Volume] {
@@ -62,9 +73,13 @@ public struct VolumeStore: Sendable {
 
     /// Makes the volume unless it exists (docker's `volume create` of an
     /// existing name is not an error). Returns it and whether it is new.
+    /// Without a name: a new anonymous volume, made for `container` when
+    /// one is given (`volume create` without a name makes a plain one, as
+    /// docker does).
     @discardableResult
-    public func create(_ name: String?) throws -> (Volume, Bool) {
+    public func create(_ name: String?, anonymousFor container: String? = nil) throws -> (Volume, Bool) {
         let n = name ?? Self.anonymousName()
+        let anonymous = name == nil && container != nil
         try Self.validate(n)
         return try withLock {
             if exists(n) { return (try get(n), false) }
@@ -72,14 +87,17 @@ public struct VolumeStore: Sendable {
             if Files.lstatMode(temp) != nil { try Files.removeTree(temp) }
             try Files.makeDirectories(temp + "/_data", mode: 0o755)
             let created = Clock.rfc3339Now()
-            let doc = JSON.object([("Name", .string(n)), ("CreatedAt", .string(created))])
+            var fields: [(String, JSON)] = [("Name", .string(n)), ("CreatedAt", .string(created))]
+            if anonymous, let container { fields += [("Anonymous", .bool(true)), ("Container", .string(container))] }
+            let doc = JSON.object(fields)
             try Files.writeAtomically(temp + "/volume.json", Array(doc.serialized().utf8), mode: 0o600, durable: false)
             if rename(temp, directory(n)) != 0 {
                 let e = SyscallError("rename \(temp) to \(directory(n))")
                 try? Files.removeTree(temp)
                 throw e
             }
-            return (Volume(name: n, created: created, mountpoint: dataPath(n)), true)
+            return (Volume(name: n, created: created, mountpoint: dataPath(n), anonymous: anonymous,
+                           container: anonymous ? container ?? "" : ""), true)
         }
     }
 
@@ -89,14 +107,35 @@ public struct VolumeStore: Sendable {
         return bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 
-    /// Containers (by name) whose config.json mounts this volume.
+    /// Containers (by name) whose config.json mounts this volume; for an
+    /// anonymous one also the container it was made for while that exists
+    /// (its config.json is written after its volumes are made).
     public func users(_ name: String) -> [String] {
         let data = dataPath(name)
         guard let store = try? ContainerStore(paths: paths) else { return [] }
+        let owner = (try? get(name)).flatMap { $0.anonymous ? $0.container : nil } ?? ""
         return store.list().filter { r in
+            if r.id == owner { return true }
             guard let b = try? Files.read(paths.container(r.id) + "/config.json"), let j = try? JSON.parse(b) else { return false }
             return (j["mounts"]?.arrayValue ?? []).contains { $0["source"]?.stringValue == data }
         }.map(\.name)
+    }
+
+    /// The anonymous volumes made for a container.
+    public func anonymousVolumes(of container: String) -> [String] {
+        list().filter { $0.anonymous && $0.container == container }.map(\.name)
+    }
+
+    /// Removes the anonymous volumes made for a container that is gone,
+    /// as docker's `rm -v`: one another container still mounts is kept.
+    /// Returns the names of those that could not be removed, with why.
+    @discardableResult
+    public func removeAnonymous(of container: String) -> [(String, String)] {
+        var failed: [(String, String)] = []
+        for name in anonymousVolumes(of: container) where users(name).isEmpty {
+            do { try remove(name, force: false) } catch { failed.append((name, "\(error)")) }
+        }
+        return failed
     }
 
     /// Removes the volume; one in use by a container only with `force`.
