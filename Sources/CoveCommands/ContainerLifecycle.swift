@@ -57,7 +57,13 @@ struct ContainerStop: ParsableCommand {
     func run() throws {
         try forEachContainer(containers, root: root) { engine, r in
             try engine.stop(r, timeout: time ?? r.stopTimeout)
-            if r.autoRemove { try engine.remove(try engine.containers.find(r.id), force: true, volumes: true) }
+            // A --rm container: its monitor's exit command removes it too,
+            // and may have done so already; gone is what stop wants.
+            if r.autoRemove, let current = try? engine.containers.find(r.id) {
+                do { try engine.remove(current, force: true, volumes: true) } catch {
+                    if (try? engine.containers.find(r.id)) != nil { throw error }
+                }
+            }
         }
     }
 }
