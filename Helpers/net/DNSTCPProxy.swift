@@ -81,8 +81,11 @@ final class DNSTCPProxy {
             guard name != ".", name != ".." else { continue }
             let path = parent + "/" + name
             guard Files.lstatMode(path + "/dns.sock").map({ $0 & S_IFMT == S_IFSOCK }) == true else { continue }
-            // Read once, and only when there is something to check.
-            if bound == nil {
+            // A socket bound since the list was read (another cove-net
+            // starting now) is not in it: read it again, after the lstat,
+            // before calling any socket stale. bind(2) makes the file and
+            // the list entry together.
+            if bound?.contains(path + "/dns.sock") != true {
                 guard let text = try? Files.readText("/proc/net/unix") else { return }
                 bound = Set(text.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
             }

@@ -39,7 +39,12 @@ enum PastaHook {
         // stderr it was given, and the runtime reads ours until it closes.
         let log = open(logFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        guard log >= 0, null >= 0 else { throw SyscallError("open \(logFile)") }
+        guard log >= 0, null >= 0 else {
+            let e = errno
+            if log >= 0 { close(log) }
+            if null >= 0 { close(null) }
+            throw SyscallError("open \(logFile)", errno: e)
+        }
         var options = Spawn.Options()
         options.fds = [(0, null), (1, null), (2, log)]
         let first = try Spawn.spawn(pasta, argv, env: Spawn.currentEnvironment, options: options)

@@ -180,7 +180,19 @@ struct ContainerRun: ParsableCommand {
             print(record.id)
             return
         }
-        let code = try failing125 { try engine.runAttached(record, fresh: true, recordExit: !flags.remove) }
+        let code: Int32
+        do {
+            code = try failing125 { try engine.runAttached(record, fresh: true, recordExit: !flags.remove) }
+        } catch {
+            // Not started: --rm removes it all the same, as docker does;
+            // else it stays, created and never started.
+            if flags.remove {
+                try? engine.remove(record, force: true, volumes: true)
+            } else {
+                _ = try? engine.containers.update(record.id) { $0.startedAt = "" }
+            }
+            throw error
+        }
         // The record in hand: finding it again would read every record.
         if flags.remove { try? engine.remove(record, force: true, volumes: true) }
         throw ExitCode(code)

@@ -63,6 +63,8 @@ enum TransferHelper {
         guard status != .exited(0) else { return }
         // Interrupted: as if we were (the terminal's ^C reached us too).
         if case .signaled(let sig) = status, sig == SIGINT || sig == SIGTERM { throw ExitCode(128 + sig) }
+        // 125 without a report: the helper said what failed on stderr.
+        if report.isEmpty && status == .exited(125) { throw ExitCode(125) }
         throw EngineError(report.isEmpty ? "cove-transfer \(status)" : report)
     }
 }

@@ -120,10 +120,30 @@ public struct PortPublish: Equatable, Sendable {
         return try InetSockets.probeBind(udp: proto == "udp", SocketAddress(a, port)).get()
     }
 
-    /// Every `-p`, expanded.
+    /// Every `-p`, expanded; a host port chosen for one is not chosen
+    /// again for another (probing alone would find it free twice).
     public static func expandAll(_ specs: [String]) throws -> [String] {
         var out: [String] = []
-        for s in specs { out += try PortPublish(parsing: s).expand() }
+        var taken = Set<String>()
+        for s in specs {
+            let spec = try PortPublish(parsing: s)
+            let got = try spec.expand(isFree: { ip, port, proto in
+                !taken.contains("\(ip) \(port) \(proto)") && PortPublish.isFree(ip, port, proto)
+            }, choose: { ip, proto in
+                for _ in 0..<64 {
+                    let p = try PortPublish.freePort(ip, proto)
+                    if !taken.contains("\(ip) \(p) \(proto)") { return p }
+                }
+                throw EngineError("no free \(proto) port on \(ip) for -p")
+            })
+            let ip = spec.hostIP.isEmpty ? "0.0.0.0" : spec.hostIP
+            for entry in got {
+                // IP:HOST:CTR/proto, the IP maybe in brackets.
+                let fields = entry.split(separator: ":")
+                if fields.count >= 3, let host = Int(fields[fields.count - 2]) { taken.insert("\(ip) \(host) \(spec.proto)") }
+            }
+            out += got
+        }
         return out
     }
 }

@@ -103,8 +103,17 @@ public enum Spawn {
         let pid = try spawn(path, [path] + args, env: currentEnvironment, options: o)
         close(report[1]); report[1] = -1
         let status = Processes.waitForwardingSignals(pid)
+        // Non-blocking: whatever the helper wrote is there now; a leftover
+        // writer (none is expected) must not hold us, nor cost what was read.
         _ = fcntl(report[0], F_SETFL, O_NONBLOCK)
-        let text = (try? Files.readAll(fd: report[0], limit: 1 << 16, what: "a helper's report")) ?? []
+        var text: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while text.count < 1 << 16 {
+            let n = buf.withUnsafeMutableBytes { read(report[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            text += buf[0..<n]
+        }
         return (status, String(decoding: text, as: UTF8.self))
     }
 }

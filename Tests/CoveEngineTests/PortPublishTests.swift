@@ -27,4 +27,14 @@ struct PortPublishTests {
     func rejected(_ spec: String) {
         #expect(throws: EngineError.self) { try PortPublish(parsing: spec) }
     }
+
+    /// Two -p that may pick from the same range, or both want a free port,
+    /// get different host ports (probe binds on loopback only).
+    @Test func portsChosenForSeveralPublishesDiffer() throws {
+        let ranged = try PortPublish.expandAll(["127.0.0.1:18700-18709:80", "127.0.0.1:18700-18709:443"])
+        let hosts = ranged.map { $0.split(separator: ":")[1] }
+        #expect(ranged.count == 2 && hosts[0] != hosts[1], "\(ranged)")
+        let free = try PortPublish.expandAll(["127.0.0.1::80", "127.0.0.1::81/tcp"])
+        #expect(free.count == 2 && free[0].split(separator: ":")[1] != free[1].split(separator: ":")[1], "\(free)")
+    }
 }
