@@ -179,6 +179,12 @@ public struct ContainerEngine {
             guard case let .running(pid) = containers.condition(other) else {
                 throw EngineError("cannot join the network of container \(other.name): it is not running; start it first")
             }
+            // Its network namespace is the host's, owned by no user
+            // namespace of ours: setns would fail deep in the runtime.
+            if other.network == "host" {
+                throw EngineError("cannot join the network of container \(other.name): it uses the host's network; "
+                    + "use --network host")
+            }
             return .init(network: "/proc/\(pid)/ns/net", user: "/proc/\(pid)/ns/user",
                          etcFrom: paths.container(other.id), container: other.id)
         case "ns":

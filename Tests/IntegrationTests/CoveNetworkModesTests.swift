@@ -222,6 +222,13 @@ struct CoveNetworkModesTests {
         #expect(stopped.status == 0)
         let refused = try cove(["run", "--rm", "--network", "container:\(name)x", img, "true"])
         #expect(refused.status == 125 && refused.stderr.contains("not running"), "\(refused.stderr)")
+        // A peer on the host's network: one line, not a failure deep in the runtime.
+        let host = try cove(["run", "-d", "--name", name + "h", "--network", "host", img, "sleep", "300"])
+        defer { _ = try? cove(["rm", "-f", name + "h"]) }
+        #expect(host.status == 0, "\(host.stderr)")
+        let onHost = try cove(["run", "--rm", "--network", "container:\(name)h", img, "true"])
+        #expect(onHost.status == 125 && onHost.stderr == "Error: cannot join the network of container \(name)h: "
+                + "it uses the host's network; use --network host\n", "\(onHost.stderr)")
     }
 
     /// kill -9 of the container's cove-net: the container keeps running,
