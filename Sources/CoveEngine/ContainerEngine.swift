@@ -98,7 +98,8 @@ public struct ContainerEngine {
                 $0.stopTimeout = o.stopTimeout ?? 10
                 $0.hostConfig = .object([
                     ("Binds", .array(o.volumes.map { .string($0) })), ("Tmpfs", .array(o.tmpfs.map { .string($0) })),
-                    ("NetworkMode", .string(o.network)), ("Privileged", .bool(o.privileged)),
+                    ("NetworkMode", .string(o.network)), ("UsernsMode", .string(o.userns ?? "")),
+                    ("Privileged", .bool(o.privileged)),
                     ("ReadonlyRootfs", .bool(o.readOnly)), ("CapAdd", .array(o.capAdd.map { .string($0) })),
                     ("CapDrop", .array(o.capDrop.map { .string($0) })), ("AutoRemove", .bool(o.autoRemove)),
                     ("PortBindings", .array(ports.map { .string($0) })),
@@ -185,6 +186,13 @@ public struct ContainerEngine {
                 throw EngineError("cannot join the network of container \(other.name): it uses the host's network; "
                     + "use --network host")
             }
+            // Its user namespace comes along, and with keep-id its id
+            // mapping is not the one this container's files are made for
+            // (and keep-id here is refused with a joined network).
+            if let theirs = other.hostConfig["UsernsMode"]?.stringValue, !theirs.isEmpty {
+                throw EngineError("cannot join the network of container \(other.name): it runs with --userns=\(theirs), "
+                    + "whose user namespace would come with its network; start it without --userns to share its network")
+            }
             return .init(network: "/proc/\(pid)/ns/net", user: "/proc/\(pid)/ns/user",
                          etcFrom: paths.container(other.id), container: other.id)
         case "ns":
@@ -217,6 +225,7 @@ public struct ContainerEngine {
     func refreshJoinedNetwork(_ r: ContainerRecord) throws {
         var o = RunOptions()
         o.network = r.network
+        o.userns = r.hostConfig["UsernsMode"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         guard let j = try joinedNetwork(o) else { return }
         let path = paths.container(r.id) + "/config.json"
         let config = try JSON.parse(try Files.read(path))

@@ -229,6 +229,15 @@ struct CoveNetworkModesTests {
         let onHost = try cove(["run", "--rm", "--network", "container:\(name)h", img, "true"])
         #expect(onHost.status == 125 && onHost.stderr == "Error: cannot join the network of container \(name)h: "
                 + "it uses the host's network; use --network host\n", "\(onHost.stderr)")
+        // A keep-id peer: its user namespace maps ids otherwise than this
+        // container's root filesystem expects: one line, not wrong owners.
+        let keep = try cove(["run", "-d", "--name", name + "k", "--userns", "keep-id", img, "sleep", "300"])
+        defer { _ = try? cove(["rm", "-f", name + "k"]) }
+        #expect(keep.status == 0, "\(keep.stderr)")
+        let plain = try cove(["run", "--rm", "--network", "container:\(name)k", img, "true"])
+        #expect(plain.status == 125 && plain.stderr == "Error: cannot join the network of container \(name)k: it runs with "
+                + "--userns=keep-id, whose user namespace would come with its network; start it without --userns to "
+                + "share its network\n", "\(plain.stderr)")
     }
 
     /// kill -9 of the container's cove-net: the container keeps running,
