@@ -80,7 +80,7 @@ enum PastaHook {
             let n = poll(&fds, 2, -1)
             if n < 0 && errno == EINTR { continue }
             if n < 0 || fds[0].revents != 0 {
-                kill(server, SIGTERM)
+                Processes.signal(pidFD: pastaFD, SIGTERM)
                 _exit(0)
             }
             // pasta ended on its own: nothing left to watch.

@@ -111,6 +111,7 @@ int cove_route_add_default(const char *name, uint32_t gateway) {
 }
 
 int cove_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+int cove_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
 
 int cove_listen_unix(const char *path, int backlog) {
     struct sockaddr_un a;

@@ -82,6 +82,13 @@ extension Processes {
     public static func openPidFD(_ pid: pid_t) throws -> Int32 {
         try check("pidfd_open \(pid)", cove_pidfd_open(pid))
     }
+
+    /// A signal to the process `pidFD` names, never to a later one that
+    /// reuses its pid; false when it is gone.
+    @discardableResult
+    public static func signal(pidFD: Int32, _ sig: Int32) -> Bool {
+        cove_pidfd_send_signal(pidFD, sig) == 0
+    }
 }
 
 /// The unix stream sockets of cove-net's API.

@@ -17,6 +17,8 @@ int cove_if_set_mtu(const char *name, int mtu);
 int cove_route_add_default(const char *name, uint32_t gateway);
 /// pidfd_open(2): an fd that polls readable when `pid` exits.
 int cove_pidfd_open(pid_t pid);
+/* A signal to the process a pidfd names: never to a later process that reuses its pid. */
+int cove_pidfd_send_signal(int pidfd, int sig);
 /// A listening SOCK_STREAM unix socket at path, non-blocking, close-on-exec.
 int cove_listen_unix(const char *path, int backlog);
 /// accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC; -1 with EAGAIN when none waits.
