@@ -59,11 +59,7 @@ final class DNSTCPProxy {
     /// directory of ours that only we can enter.
     static func ownParent() -> String? {
         let path = directoryPrefix + String(getuid())
-        if mkdir(path, 0o700) != 0 && errno != EEXIST { return nil }
-        var st = Glibc.stat()
-        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid(),
-              st.st_mode & 0o077 == 0 else { return nil }
-        return path
+        return Files.ensurePrivateDirectory(path) ? path : nil
     }
 
     /// Removes the socket directories in `parent` of cove-nets killed
@@ -71,14 +67,8 @@ final class DNSTCPProxy {
     /// (absent from /proc/net/unix, which lists this network namespace's,
     /// the host's). Bounded by a count of entries.
     static func removeStale(in parent: String) {
-        guard let dir = opendir(parent) else { return }
-        defer { closedir(dir) }
         var bound: Set<String>?
-        var seen = 0
-        while let e = readdir(dir), seen < 10_000 {
-            seen += 1
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            guard name != ".", name != ".." else { continue }
+        for name in ((try? Files.listDirectory(parent)) ?? []).prefix(10_000) {
             let path = parent + "/" + name
             guard Files.lstatMode(path + "/dns.sock").map({ $0 & S_IFMT == S_IFSOCK }) == true else { continue }
             // A socket bound since the list was read (another cove-net

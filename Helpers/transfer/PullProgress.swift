@@ -12,8 +12,6 @@ import Synchronization
 final class PullProgress: Sendable {
     enum Mode { case terminal, plain, quiet }
 
-    static var isTerminal: Bool { isatty(2) == 1 }
-
     struct Row {
         var kind: PullEvent.Kind
         var digest: Digest

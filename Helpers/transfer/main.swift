@@ -163,7 +163,7 @@ func importTarball(_ a: Arguments) throws {
 
 /// Checks credentials against the registry; the front files them.
 func login(_ a: Arguments) async throws {
-    let lines = String(decoding: readAll(0, limit: 1 << 20), as: UTF8.self)
+    let lines = String(decoding: try Files.readAll(fd: 0, limit: 1 << 20, what: "the credentials on stdin"), as: UTF8.self)
         .split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
     guard lines.count == 2 else { throw Usage("cove-transfer login: give the user name and the password on stdin, a line each") }
     let credentials = Credentials(username: String(lines[0]), password: String(lines[1]))
@@ -176,18 +176,6 @@ func login(_ a: Arguments) async throws {
         await client.shutdown()
         throw error
     }
-}
-
-func readAll(_ fd: Int32, limit: Int) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 4096)
-    while bytes.count < limit {
-        let n = read(fd, &buf, buf.count)
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes += buf[0..<n]
-    }
-    return bytes
 }
 
 func writeStandardError(_ text: String) {

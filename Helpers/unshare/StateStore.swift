@@ -18,10 +18,7 @@ struct StateStore {
         }
         if geteuid() == 0 && !Namespaces.inChildUserNamespace() { return "/run/cove/runtime" }
         let base = "/tmp/cove-\(geteuid())"
-        if mkdir(base, 0o700) != 0 && errno != EEXIST { throw SyscallError("create \(base)") }
-        var st = stat()
-        guard lstat(base, &st) == 0 else { throw SyscallError("stat \(base)") }
-        guard st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else {
+        guard Files.ensurePrivateDirectory(base) else {
             throw RuntimeError("\(base) is not a private directory of uid \(geteuid()); remove it or set XDG_RUNTIME_DIR")
         }
         return base + "/runtime"

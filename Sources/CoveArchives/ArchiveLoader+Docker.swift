@@ -22,7 +22,7 @@ extension ArchiveLoader {
             }
             let configPath = entries.resolve(config)
             guard let size = entries.sizes[configPath] else { throw ImageError("\(archive) lacks the config \(config)") }
-            guard size <= Int64(Self.maxManifestSize) else {
+            guard size <= Int64(ImageLimits.maxManifestSize) else {
                 throw ImageError("config \(config) in \(archive) is \(size) bytes, over the 4 MiB limit: refused")
             }
             wanted[configPath] = Wanted(expected: digestInName(configPath), size: nil, what: "config \(config)")

@@ -17,7 +17,7 @@ extension ArchiveLoader {
     /// and an uncompressed layer's digest equal to its diff_id. Returns the
     /// config's `created`.
     package func verifyConfig(_ config: Digest, layers: [Layer], archive: String) throws -> String {
-        let json = try parseJSON(try store.read(config, limit: Self.maxManifestSize), what: "config \(config)", in: archive)
+        let json = try parseJSON(try store.read(config, limit: ImageLimits.maxManifestSize), what: "config \(config)", in: archive)
         let diffIDs = try (json["rootfs"]?["diff_ids"]?.arrayValue ?? []).map { d -> Digest in
             guard let s = d.stringValue else { throw ImageError("config \(config) in \(archive) has a diff_id that is not a string") }
             return try Digest(parsing: s)

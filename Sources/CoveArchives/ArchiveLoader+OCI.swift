@@ -17,7 +17,7 @@ extension ArchiveLoader {
                     + (desc.mediaType == MediaTypes.ociIndex || desc.mediaType == MediaTypes.dockerList
                         ? ": multi-platform archives are not supported yet" : ""))
             }
-            guard desc.size <= Int64(Self.maxManifestSize) else {
+            guard desc.size <= Int64(ImageLimits.maxManifestSize) else {
                 throw ImageError("manifest \(desc.digest) in \(archive) is \(desc.size) bytes, over the 4 MiB limit: refused")
             }
             let ann = d["annotations"]
@@ -33,13 +33,13 @@ extension ArchiveLoader {
         var images: [(name: String, manifest: Digest, config: Descriptor, layers: [Descriptor])] = []
         var wanted: [String: Wanted] = [:]
         for (name, m) in named {
-            let mj = try parseJSON(try store.read(m.digest, limit: Self.maxManifestSize), what: "manifest \(m.digest)", in: archive)
+            let mj = try parseJSON(try store.read(m.digest, limit: ImageLimits.maxManifestSize), what: "manifest \(m.digest)", in: archive)
             guard let cj = mj["config"] else { throw ImageError("manifest \(m.digest) in \(archive) has no config") }
             let config = try Descriptor(cj, what: "config", in: archive)
             guard MediaTypes.configs.contains(config.mediaType) else {
                 throw ImageError("unsupported media type \"\(config.mediaType)\" for config \(config.digest) in \(archive)")
             }
-            guard config.size <= Int64(Self.maxManifestSize) else {
+            guard config.size <= Int64(ImageLimits.maxManifestSize) else {
                 throw ImageError("config \(config.digest) in \(archive) is over the 4 MiB limit: refused")
             }
             let layers = try (mj["layers"]?.arrayValue ?? []).map { try Descriptor($0, what: "layer", in: archive) }

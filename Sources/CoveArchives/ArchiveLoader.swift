@@ -15,7 +15,6 @@ import CoveModel
 /// since a tar stream gives no way back. On failure every blob this load
 /// created is removed again and images.json is not touched.
 public struct ArchiveLoader {
-    public static let maxManifestSize = ImageLimits.maxManifestSize
     public let store: ContentStore
 
     public init(store: ContentStore) { self.store = store }
@@ -57,7 +56,7 @@ public struct ArchiveLoader {
             guard e.isRegular else { continue }
             sizes[e.path] = e.size
             if ["manifest.json", "index.json", "oci-layout"].contains(e.path) {
-                top[e.path] = try reader.readAll(limit: Self.maxManifestSize, what: e.path)
+                top[e.path] = try reader.readAll(limit: ImageLimits.maxManifestSize, what: e.path)
             }
         }
         let entries = ArchiveEntries(path: archive, sizes: sizes, links: links)

@@ -83,7 +83,7 @@ public struct ArchiveWriter {
     func writeOCI(_ images: [StoredImage], _ w: TarWriter) throws {
         try w.add(name: "oci-layout", bytes: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
         let descriptors = try images.map { image -> JSON in
-            let bytes = try store.read(image.record.manifest, limit: ArchiveLoader.maxManifestSize)
+            let bytes = try store.read(image.record.manifest, limit: ImageLimits.maxManifestSize)
             let mediaType = (try? JSON.parse(bytes))?["mediaType"]?.stringValue ?? MediaTypes.ociManifest
             var fields: [(String, JSON)] = [("mediaType", .string(mediaType)),
                                             ("digest", .string(image.record.manifest.description)),

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import CoveImages
+import CoveLinux
 
 /// `cove login REGISTRY`: checks the credentials against the registry
 /// (through cove-transfer), then files them in podman's auth.json (0600, written atomically).
@@ -36,7 +37,7 @@ struct Login: ParsableCommand {
             }
             let pass: String
             if passwordStdin {
-                pass = readStandardInput()
+                pass = try readStandardInput()
             } else if let password {
                 pass = password
             } else if isatty(0) == 1, let p = getpass("Password: ") {
@@ -59,14 +60,8 @@ struct Login: ParsableCommand {
     }
 
     /// The whole of stdin, less one trailing newline (as docker and podman).
-    func readStandardInput() -> String {
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 1 << 20 {
-            let n = read(0, &buf, buf.count)
-            if n <= 0 { break }
-            bytes += buf[0..<n]
-        }
+    func readStandardInput() throws -> String {
+        let bytes = try Files.readAll(fd: 0, limit: 1 << 20, what: "the password on standard input")
         var s = String(decoding: bytes, as: UTF8.self)
         if s.hasSuffix("\n") { s.removeLast() }
         if s.hasSuffix("\r") { s.removeLast() }

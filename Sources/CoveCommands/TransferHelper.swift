@@ -23,7 +23,7 @@ enum TransferHelper {
     /// stderr; throws the helper's own one-line reason.
     static func pull(_ reference: String, dataRoot: String, platform: String?, tlsVerify: Bool,
                      quiet: Bool = false, printDigest: Bool = false) throws {
-        var args = ["pull", "--root", dataRoot, "--tls-verify", String(tlsVerify), "--error-fd", "3",
+        var args = ["pull", "--root", dataRoot, "--tls-verify", String(tlsVerify),
                     "--progress", quiet ? "quiet" : isatty(2) == 1 ? "terminal" : "plain"]
         if let platform { args += ["--platform", platform] }
         if printDigest { args.append("--print-digest") }
@@ -35,31 +35,32 @@ enum TransferHelper {
         guard !credentials.username.contains("\n"), !credentials.password.contains("\n") else {
             throw EngineError("a user name or password with a line break cannot be used")
         }
-        try run(["login", "--tls-verify", String(tlsVerify), "--error-fd", "3", registry],
+        try run(["login", "--tls-verify", String(tlsVerify), registry],
                 input: Array("\(credentials.username)\n\(credentials.password)".utf8))
     }
 
     /// `cove load -i ARCHIVE`: prints what it loaded.
     static func load(_ archive: String, dataRoot: String) throws {
-        try run(["load", "--root", dataRoot, "--error-fd", "3", "--input", archive])
+        try run(["load", "--root", dataRoot, "--input", archive])
     }
 
     /// `cove save`: `images` by name or ID into `output`.
     static func save(_ images: [String], format: String, output: String, dataRoot: String) throws {
-        try run(["save", "--root", dataRoot, "--error-fd", "3", "--output", output, "--format", format, "--"] + images)
+        try run(["save", "--root", dataRoot, "--output", output, "--format", format, "--"] + images)
     }
 
     /// `cove import`: prints the new image's ID.
     static func importTarball(_ source: String, reference: String?, changes: [String], message: String?,
                               dataRoot: String) throws {
-        var args = ["import", "--root", dataRoot, "--error-fd", "3"]
+        var args = ["import", "--root", dataRoot]
         for c in changes { args += ["--change", c] }
         if let message { args += ["--message", message] }
         try run(args + ["--", source] + (reference.map { [$0] } ?? []))
     }
 
     static func run(_ args: [String], input: [UInt8]? = nil) throws {
-        let (status, report) = try Spawn.runReporting(try path(), args, input: input)
+        // Its failure's one line comes back on fd 3 (Spawn.runReporting).
+        let (status, report) = try Spawn.runReporting(try path(), [args[0], "--error-fd", "3"] + args.dropFirst(), input: input)
         guard status != .exited(0) else { return }
         // Interrupted: as if we were (the terminal's ^C reached us too).
         if case .signaled(let sig) = status, sig == SIGINT || sig == SIGTERM { throw ExitCode(128 + sig) }

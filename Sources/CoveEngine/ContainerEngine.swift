@@ -342,13 +342,7 @@ public struct ContainerEngine {
     /// the kernel refuses to mount that upper layer again. work/work is
     /// the overlay's scratch space: each mount empties it.
     func clearRuntimeState(_ r: ContainerRecord) throws {
-        let scratch = paths.container(r.id) + "/work/work"
-        if r.autoRemove && r.storageDriver == "overlay" && Files.lstatMode(scratch) != nil && !OwnedTree.remove(scratch) {
-            let (status, _, err) = try Spawn.capture(try helper("cove-fs"), ["remove", scratch])
-            guard status == .exited(0) else {
-                throw EngineError("cannot clear \(scratch): " + (Self.lastLine(err) ?? "cove-fs remove \(status)"))
-            }
-        }
+        if r.autoRemove && r.storageDriver == "overlay" { try helpers.removeStoreTree(paths.container(r.id) + "/work/work") }
         guard Files.exists(paths.runtimeRoot + "/" + r.id) else { return }
         let (unshare, base) = try runtimeArgs()
         _ = try Spawn.capture(unshare, Array(base.dropFirst()) + ["delete", "--force", r.id])
@@ -480,20 +474,9 @@ public struct ContainerEngine {
     }
 
     func removeFiles(_ r: ContainerRecord) throws {
-        let dir = paths.container(r.id)
-        guard Files.lstatMode(dir) != nil else { return }
-        // The writable layer (or a copy cut short by a crash) may hold files
-        // of the user's subordinate ids: only cove-fs, in the user
-        // namespace, can remove those. A plain removal first: it is enough
-        // when no directory in it is of a subordinate id (most runs), and
-        // saves a user namespace, newuidmap and newgidmap. It opens up our
-        // own directories first: the overlay's work/work is made mode 000.
-        if OwnedTree.remove(dir) { return }
-        let fs = try helper("cove-fs")
-        let (status, _, err) = try Spawn.capture(fs, ["remove", dir])
-        guard status == .exited(0) else {
-            throw EngineError("cannot remove \(dir): " + (Self.lastLine(err) ?? "cove-fs remove \(status)"))
-        }
+        // The writable layer (or a copy cut short by a crash) may hold
+        // files of the user's subordinate ids.
+        try helpers.removeStoreTree(paths.container(r.id))
     }
 
     static func lastLine(_ bytes: [UInt8]) -> String? {

@@ -33,8 +33,7 @@ public struct CovePaths: Sendable {
         } else {
             // As cove-unshare: a private directory under /tmp, ours and 0700.
             let base = "/tmp/cove-\(geteuid())"
-            if mkdir(base, 0o700) != 0 && errno != EEXIST { throw SyscallError("create \(base)") }
-            guard let (mode, uid) = Files.modeAndOwner(base), uid == geteuid(), mode & 0o077 == 0 else {
+            guard Files.ensurePrivateDirectory(base) else {
                 throw EngineError("\(base) is not a private directory of uid \(geteuid()): remove it or set XDG_RUNTIME_DIR")
             }
             run = base

@@ -80,24 +80,29 @@ public struct PortPublish: Equatable, Sendable {
     /// none (or a range for one port) was given.
     public func expand(isFree: (String, Int, String) -> Bool = PortPublish.isFree,
                        choose: (String, String) throws -> Int = PortPublish.freePort) throws -> [String] {
-        let ip = hostIP.isEmpty ? "0.0.0.0" : hostIP
+        format(try pairs(isFree: isFree, choose: choose))
+    }
+
+    func format(_ pairs: [(host: Int, ctr: Int)]) -> [String] {
         let shownIP = ip.contains(":") ? "[\(ip)]" : ip
-        var out: [String] = []
-        for (i, ctr) in containerPorts.enumerated() {
-            let host: Int
-            if let h = hostPorts, h.count == containerPorts.count {
-                host = h.lowerBound + i
-            } else if let h = hostPorts {
+        return pairs.map { "\(shownIP):\($0.host):\($0.ctr)/\(proto)" }
+    }
+
+    /// The host address forwards listen on.
+    var ip: String { hostIP.isEmpty ? "0.0.0.0" : hostIP }
+
+    /// (host port, container port) for each container port.
+    func pairs(isFree: (String, Int, String) -> Bool, choose: (String, String) throws -> Int) throws -> [(host: Int, ctr: Int)] {
+        try containerPorts.enumerated().map { i, ctr in
+            if let h = hostPorts, h.count == containerPorts.count { return (h.lowerBound + i, ctr) }
+            if let h = hostPorts {
                 guard let p = h.first(where: { isFree(ip, $0, proto) }) else {
                     throw EngineError("no free \(proto) port in \(Self.text(h)) on \(ip) for -p: free one or give another range")
                 }
-                host = p
-            } else {
-                host = try choose(ip, proto)
+                return (p, ctr)
             }
-            out.append("\(shownIP):\(host):\(ctr)/\(proto)")
+            return (try choose(ip, proto), ctr)
         }
-        return out
     }
 
     /// Whether a port can be bound now on `ip`. A plain socket, without
@@ -127,22 +132,17 @@ public struct PortPublish: Equatable, Sendable {
         var taken = Set<String>()
         for s in specs {
             let spec = try PortPublish(parsing: s)
-            let got = try spec.expand(isFree: { ip, port, proto in
-                !taken.contains("\(ip) \(port) \(proto)") && PortPublish.isFree(ip, port, proto)
-            }, choose: { ip, proto in
+            func key(_ port: Int) -> String { "\(spec.ip) \(port) \(spec.proto)" }
+            let got = try spec.pairs(isFree: { ip, port, proto in !taken.contains(key(port)) && isFree(ip, port, proto) },
+                                     choose: { ip, proto in
                 for _ in 0..<64 {
-                    let p = try PortPublish.freePort(ip, proto)
-                    if !taken.contains("\(ip) \(p) \(proto)") { return p }
+                    let p = try freePort(ip, proto)
+                    if !taken.contains(key(p)) { return p }
                 }
                 throw EngineError("no free \(proto) port on \(ip) for -p")
             })
-            let ip = spec.hostIP.isEmpty ? "0.0.0.0" : spec.hostIP
-            for entry in got {
-                // IP:HOST:CTR/proto, the IP maybe in brackets.
-                let fields = entry.split(separator: ":")
-                if fields.count >= 3, let host = Int(fields[fields.count - 2]) { taken.insert("\(ip) \(host) \(spec.proto)") }
-            }
-            out += got
+            for p in got { taken.insert(key(p.host)) }
+            out += spec.format(got)
         }
         return out
     }

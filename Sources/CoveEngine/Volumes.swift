@@ -150,7 +150,7 @@ public struct VolumeStore: Sendable {
             }
             let trash = paths.volumes + "/.trash-\(getpid())-\(name)"
             if rename(directory(name), trash) != 0 { throw SyscallError("rename \(directory(name)) to \(trash)") }
-            try removeTree(trash)
+            try helpers.removeStoreTree(trash)
         }
     }
 
@@ -163,15 +163,6 @@ public struct VolumeStore: Sendable {
         return removed
     }
 
-    /// The data may hold files of the user's subordinate ids: cove-fs
-    /// removes it inside a user namespace.
-    func removeTree(_ dir: String) throws {
-        if let fs = helpers.find("cove-fs") {
-            let (status, _, _) = try Spawn.capture(fs, ["remove", dir])
-            if status == .exited(0) && Files.lstatMode(dir) == nil { return }
-        }
-        try Files.removeTree(dir)
-    }
 
     /// A new, empty volume mounted at `path` gets the image's content there,
     /// as docker does; copied by cove-fs in the user namespace so owners
@@ -182,18 +173,18 @@ public struct VolumeStore: Sendable {
         try withLock {
             guard ((try? Files.listDirectory(data)) ?? ["x"]).isEmpty else { return }
             let temp = directory(name) + "/.fill"
-            if Files.lstatMode(temp) != nil { try removeTree(temp) }
+            if Files.lstatMode(temp) != nil { try helpers.removeStoreTree(temp) }
             var args = ["copy"]
             for l in layers { args += ["--layer", l] }
             args += ["--into", temp, "--path", path]
             let (status, _, err) = try Spawn.capture(fs, args)
             guard status == .exited(0) else {
-                try? removeTree(temp)
+                try? helpers.removeStoreTree(temp)
                 throw EngineError("cannot fill volume \(name) from the image's \(path): "
                     + LayerCache.stripPrefixes(String(decoding: err, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "\(status)"))
             }
             // The copy replaces the empty directory in one rename.
-            if rmdir(data) != 0 { let e = SyscallError("remove empty \(data)"); try? removeTree(temp); throw e }
+            if rmdir(data) != 0 { let e = SyscallError("remove empty \(data)"); try? helpers.removeStoreTree(temp); throw e }
             if rename(temp, data) != 0 { throw SyscallError("rename \(temp) to \(data)") }
         }
     }

@@ -21,7 +21,8 @@ public enum Files {
         var buf = [UInt8](repeating: 0, count: 16384)
         while true {
             let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw SyscallError("read \(what)") }
+            // A non-blocking fd with nothing more for now: what came so far.
+            if n < 0 { if errno == EINTR { continue }; if errno == EAGAIN { break }; throw SyscallError("read \(what)") }
             if n == 0 { break }
             out += buf[0..<n]
             if out.count > limit { throw SyscallError("read \(what)", errno: EFBIG) }
@@ -73,6 +74,15 @@ public enum Files {
         let n = readlink(path, &buf, buf.count - 1)
         guard n > 0 else { return nil }
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `path` made 0700 if missing; true when it is a real directory (not
+    /// a link) of this user that no one else may enter, as a per-user
+    /// directory under a shared /tmp must be.
+    public static func ensurePrivateDirectory(_ path: String) -> Bool {
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { return false }
+        var st = stat()
+        return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR && st.st_uid == geteuid() && st.st_mode & 0o077 == 0
     }
 
     /// Mode and owner, following links.

@@ -104,25 +104,18 @@ public enum Spawn {
         close(report[1]); report[1] = -1
         let status = Processes.waitForwardingSignals(pid)
         // Non-blocking: whatever the helper wrote is there now; a leftover
-        // writer (none is expected) must not hold us, nor cost what was read.
+        // writer (none is expected) must not hold us.
         _ = fcntl(report[0], F_SETFL, O_NONBLOCK)
-        var text: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while text.count < 1 << 16 {
-            let n = buf.withUnsafeMutableBytes { read(report[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            text += buf[0..<n]
-        }
+        let text = (try? Files.readAll(fd: report[0], limit: 1 << 16, what: "a helper's report")) ?? []
         return (status, String(decoding: text, as: UTF8.self))
     }
 }
 
 extension Processes {
     /// Waits for `pid`, passing on the signals a supervisor sends us with
-    /// kill(2) (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT). Handlers,
-    /// not a blocked mask: the front may have other threads (a pull's), and
-    /// a signal that lands on one of them must not kill us.
+    /// kill(2) (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT). Handlers
+    /// write each signal to a pipe, polled with the child's pidfd, so the
+    /// wait ends on whichever comes first.
     public static func waitForwardingSignals(_ pid: pid_t) -> ExitStatus {
         let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT]
         var relay: [Int32] = [-1, -1]
