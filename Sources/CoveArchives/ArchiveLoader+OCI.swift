@@ -34,18 +34,7 @@ extension ArchiveLoader {
         var wanted: [String: Wanted] = [:]
         for (name, m) in named {
             let mj = try parseJSON(try store.read(m.digest, limit: ImageLimits.maxManifestSize), what: "manifest \(m.digest)", in: archive)
-            guard let cj = mj["config"] else { throw ImageError("manifest \(m.digest) in \(archive) has no config") }
-            let config = try Descriptor(cj, what: "config", in: archive)
-            guard MediaTypes.configs.contains(config.mediaType) else {
-                throw ImageError("unsupported media type \"\(config.mediaType)\" for config \(config.digest) in \(archive)")
-            }
-            guard config.size <= Int64(ImageLimits.maxManifestSize) else {
-                throw ImageError("config \(config.digest) in \(archive) is over the 4 MiB limit: refused")
-            }
-            let layers = try (mj["layers"]?.arrayValue ?? []).map { try Descriptor($0, what: "layer", in: archive) }
-            for l in layers where !MediaTypes.layers.contains(l.mediaType) {
-                throw ImageError("unsupported media type \"\(l.mediaType)\" for layer \(l.digest) in \(archive)")
-            }
+            let (config, layers) = try Descriptor.manifestParts(mj, digest: m.digest, in: archive, place: "in \(archive)")
             for d in [config] + layers {
                 wanted[blobEntry(d.digest, entries)] = Wanted(expected: d.digest, size: d.size, what: "\(d.digest)")
             }
@@ -81,5 +70,28 @@ package struct Descriptor {
         digest = try Digest(parsing: d)
         self.size = size
         mediaType = json["mediaType"]?.stringValue ?? ""
+    }
+}
+
+extension Descriptor {
+    /// An image manifest's config and layers, refused unless their media
+    /// types are known and the config is within the manifest limit.
+    /// `source` names the archive or image for Descriptor's own errors;
+    /// `place` ("in ARCHIVE", "of IMAGE") goes into the messages.
+    package static func manifestParts(_ manifest: JSON, digest: Digest, in source: String,
+                                      place: String) throws -> (config: Descriptor, layers: [Descriptor]) {
+        guard let cj = manifest["config"] else { throw ImageError("manifest \(digest) \(place) has no config") }
+        let config = try Descriptor(cj, what: "config", in: source)
+        guard MediaTypes.configs.contains(config.mediaType) else {
+            throw ImageError("unsupported media type \"\(config.mediaType)\" for config \(config.digest) \(place)")
+        }
+        guard config.size <= Int64(ImageLimits.maxManifestSize) else {
+            throw ImageError("config \(config.digest) \(place) is \(config.size) bytes, over the 4 MiB limit: refused")
+        }
+        let layers = try (manifest["layers"]?.arrayValue ?? []).map { try Descriptor($0, what: "layer", in: source) }
+        for l in layers where !MediaTypes.layers.contains(l.mediaType) {
+            throw ImageError("unsupported media type \"\(l.mediaType)\" for layer \(l.digest) \(place)")
+        }
+        return (config, layers)
     }
 }

@@ -142,18 +142,7 @@ public struct Puller: Sendable {
         do { json = try JSON.parse(manifest.bytes) } catch {
             throw ImageError("manifest \(manifest.digest) of \(image) is not valid JSON (\(error))")
         }
-        guard let cj = json["config"] else { throw ImageError("manifest \(manifest.digest) of \(image) has no config") }
-        let config = try Descriptor(cj, what: "config", in: image)
-        guard MediaTypes.configs.contains(config.mediaType) else {
-            throw ImageError("unsupported media type \"\(config.mediaType)\" for config \(config.digest) of \(image)")
-        }
-        guard config.size <= Int64(ImageLimits.maxManifestSize) else {
-            throw ImageError("config \(config.digest) of \(image) is \(config.size) bytes, over the 4 MiB limit: refused")
-        }
-        let layers = try (json["layers"]?.arrayValue ?? []).map { try Descriptor($0, what: "layer", in: image) }
-        for l in layers where !MediaTypes.layers.contains(l.mediaType) {
-            throw ImageError("unsupported media type \"\(l.mediaType)\" for layer \(l.digest) of \(image)")
-        }
+        let (config, layers) = try Descriptor.manifestParts(json, digest: manifest.digest, in: image, place: "of \(image)")
 
         try await fetch(config, .config, ref, client, created, progress)
         // Bounded parallelism: `parallel` fetches in flight, the next
