@@ -27,8 +27,11 @@ extension ContentStore {
     /// Opens (creating) the partial file of `digest` and locks it. Call
     /// with the store lock held shared (a pull holds it for its whole run).
     public func openPartial(_ digest: Digest, size: Int64, name: String) throws -> PartialOpening {
-        if contains(digest) { return .inStore }
         let path = partialDir + "/" + digest.hex
+        if contains(digest) {
+            removeLeftoverPartial(path)
+            return .inStore
+        }
         // The holder before us may have finished and unlinked the file
         // between our open and our lock: then the inode we locked is no
         // longer the one at `path`, and we open again.
@@ -63,6 +66,21 @@ extension ContentStore {
             }
         }
         throw ImageError("\(path) keeps being replaced while cove opens it: is another cove pull looping on \(digest)?")
+    }
+
+    /// A pull killed after linking a blob into the store and before
+    /// unlinking its partial file leaves the file behind; the next pull
+    /// that finds the blob stored removes it, unless a live pull holds it
+    /// (that one unlinks it itself).
+    private func removeLeftoverPartial(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+        var mine = stat(), there = stat()
+        if fstat(fd, &mine) == 0, stat(path, &there) == 0, mine.st_ino == there.st_ino, mine.st_dev == there.st_dev {
+            unlink(path)
+        }
     }
 
     /// Partial files left by pulls; only under the exclusive lock (GC),
@@ -158,15 +176,19 @@ public final class PartialBlob {
         if fsync(fd) != 0 { throw SyscallError("fsync \(path)") }
         let created: Bool
         if link(path, store.blobPath(digest)) == 0 {
-            let dir = open(store.blobDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if dir >= 0 { fsync(dir); close(dir) }
             created = true
         } else if errno == EEXIST {
             created = false
         } else {
             throw SyscallError("link \(path) to \(store.blobPath(digest))")
         }
+        // Unlinked at once: a kill between the link and this leaves a
+        // partial file behind (the next pull removes it), so keep it short.
         unlink(path)
+        if created {
+            let dir = open(store.blobDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dir >= 0 { fsync(dir); close(dir) }
+        }
         close(fd)
         fd = -1
         return created

@@ -101,6 +101,32 @@ struct PartialBlobTests {
         }
     }
 
+    /// A pull killed between linking the blob into the store and unlinking
+    /// its partial file: the next open finds the blob stored and removes
+    /// the leftover, but not one a live pull still holds.
+    @Test func aLeftoverPartialOfAStoredBlobIsRemoved() throws {
+        let dir = TestDir(); defer { dir.remove() }
+        let store = try ContentStore(root: dir.path)
+        let data = bytes("stored already")
+        let digest = try Digest(parsing: sha(data))
+        let p = try #require(try opened(store, data))
+        try append(p, data[...])
+        #expect(try p.commit())
+        let leftover = dir.path + "/partial/" + digest.hex
+        #expect(link(store.blobPath(digest), leftover) == 0)
+        let held = open(leftover, O_RDONLY)
+        #expect(flock(held, LOCK_EX) == 0)
+        if case .inStore = try store.openPartial(digest, size: Int64(data.count), name: "t") {} else {
+            Issue.record("a stored blob should not be fetched again")
+        }
+        #expect(access(leftover, F_OK) == 0, "a held partial file was removed")
+        close(held)
+        if case .inStore = try store.openPartial(digest, size: Int64(data.count), name: "t") {} else {
+            Issue.record("a stored blob should not be fetched again")
+        }
+        #expect(dir.listing(dir.path + "/partial").isEmpty)
+    }
+
     @Test func aSecondOpenWaitsWhileTheFirstHoldsTheBlob() throws {
         let dir = TestDir(); defer { dir.remove() }
         let store = try ContentStore(root: dir.path)

@@ -391,7 +391,7 @@ struct PullTests {
         // Poll the partial file, 1 ms apart, at most 60 s.
         for _ in 0..<60_000 {
             let size = (try? FileManager.default.attributesOfItem(atPath: partialFile)[.size] as? Int64) ?? nil
-            if let size, size > 1 << 20, size < 28 << 20 {
+            if let size, size > 1 << 20, size < 16 << 20 {
                 kill(pid, SIGKILL)
                 killedAt = size
                 break
