@@ -117,8 +117,8 @@ final class HostForwards: ForwardTable {
     /// group's second member (see the type's comment).
     private func giveSlirpASocket(_ f: PortForward, _ addr: SocketAddress) throws {
         let placeholder = SocketAddress(f.hostAddress.isIPv6 ? IPAddress.loopback6 : IPAddress.loopback4, 0)
-        let guest = f.hostAddress.isIPv6 ? SocketAddress(TapSetup.address6 ?? .loopback6, f.containerPort)
-                                         : SocketAddress(IPAddress(TapSetup.address), f.containerPort)
+        let guest = f.hostAddress.isIPv6 ? SocketAddress(ContainerTap.address6 ?? .loopback6, f.containerPort)
+                                         : SocketAddress(IPAddress(ContainerTap.address), f.containerPort)
         var flags: Int32 = f.udp ? Int32(SLIRP_HOSTFWD_UDP) : 0
         if f.hostAddress.isIPv6 { flags |= Int32(SLIRP_HOSTFWD_V6ONLY) }
         // Single-threaded, and libslirp's first new fd is that socket's: the

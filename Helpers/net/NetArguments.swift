@@ -23,6 +23,11 @@ struct NetArguments {
     /// With --oci-hook: run pasta (this path) instead of libslirp.
     var pasta: String?
     var pastaOptions: [String] = []
+    /// Started by cove-unshare (the front's io.cove.network.helper
+    /// annotation): the container's init sends the tap it made, its
+    /// namespaces and a pidfd of itself on this SOCK_SEQPACKET fd, and
+    /// waits for the answer (ready, or the failure).
+    var tapChannel: Int32?
     var help = false
 
     struct UsageError: Error, CustomStringConvertible {
@@ -35,9 +40,12 @@ struct NetArguments {
                         [--dns-upstream IP[:PORT]]... [--api-socket PATH] [--ready-fd N]
                cove-net --oci-hook [options but --netns, --userns, --pid]
                cove-net --oci-hook --pasta PATH [--pasta-option OPT]... [--publish ...]...
+               cove-net --tap-channel FD [--bundle DIR] [options but --netns, --userns, --pid]
         cove-net runs until the process --pid names exits (without --pid, until it is killed).
         With --oci-hook it is a createRuntime hook: the container's state on stdin names the
         process; it returns once the network is up and keeps serving in the background.
+        With --tap-channel (started by cove-unshare) the container's init sends its tap device,
+        namespaces and a pidfd of itself on that fd; cove-net answers once the network is up.
         """
 
     init(_ argv: [String]) throws {
@@ -63,6 +71,11 @@ struct NetArguments {
             case "--allow-host-loopback": allowHostLoopback = true
             case "--enable-ipv6": enableIPv6 = true
             case "--oci-hook": ociHook = true
+            case "--bundle": bundle = try v()
+            case "--tap-channel":
+                let t = try v()
+                guard let n = Int32(t), n >= 0 else { throw UsageError(description: "--tap-channel \(t): expected an fd number") }
+                tapChannel = n
             case "--pasta": pasta = try v()
             case "--pasta-option": pastaOptions.append(try v())
             case "--dns-upstream":
@@ -98,7 +111,10 @@ struct NetArguments {
             i += 1
         }
         if pasta != nil && !ociHook { throw UsageError(description: "--pasta needs --oci-hook") }
-        if !ociHook && (netns.isEmpty || userns.isEmpty) {
+        if tapChannel != nil && (ociHook || !netns.isEmpty || pid != nil) {
+            throw UsageError(description: "--tap-channel takes no --oci-hook, --netns or --pid: the container's init sends them")
+        }
+        if !ociHook && tapChannel == nil && (netns.isEmpty || userns.isEmpty) {
             throw UsageError(description: "--netns and --userns are required\n\(NetArguments.usage)")
         }
     }

@@ -26,20 +26,27 @@ func main() -> Int32 {
     }
     // A peer that vanishes mid-write must not kill the loop.
     signal(SIGPIPE, SIG_IGN)
+    // Until the network is up, a failure goes to the container's init
+    // (which reports it as the container's start failing).
+    var reportTo = args.tapChannel.map { SyncChannel(fd: $0) }
     do {
         if args.ociHook, let pasta = args.pasta {
             try OCIHook.readState(&args)
             return try PastaHook.run(pasta: pasta, args)
         }
         if args.ociHook { try OCIHook.detach(&args) }
+        let handoff = try args.tapChannel.map { try TapHandoff.receive(SyncChannel(fd: $0)) }
         // The pidfd first: opened before setup, it catches an exit during it.
         // Without --pid the tap fd (the tun socket's reference) and the
         // connector keep the network namespace alive, so its end cannot be
         // seen: NamespaceWatch looks for its last process instead.
-        let exitFD = try args.pid.map { try Processes.openPidFD($0) }
-        let (tap, connector) = try TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu,
-                                                    ipv6: args.enableIPv6, persistent: args.ociHook,
-                                                    closeInChild: [exitFD, args.readyFD].compactMap { $0 })
+        let exitFD = try handoff?.pidFD ?? args.pid.map { try Processes.openPidFD($0) }
+        let (tap, connector) = try handoff.map { h in
+            (h.tap, try TapSetup.startConnector(userFD: h.userFD, netFD: h.netFD,
+                                                closeInChild: [h.tap, h.pidFD, h.channel.fd]))
+        } ?? TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu,
+                              ipv6: args.enableIPv6, persistent: args.ociHook,
+                              closeInChild: [exitFD, args.readyFD].compactMap { $0 })
         // The connector lives in the container's namespaces, not its PID
         // namespace: it ends with cove-net, here or by its parent-death signal.
         defer { connector.stop() }
@@ -76,7 +83,15 @@ func main() -> Int32 {
             if write(fd, &one, 1) != 1 { NetLog.error("\(SyscallError("write to --ready-fd \(fd)"))") }
             close(fd)
         }
-        if args.ociHook { OCIHook.recordServer(bundle: args.bundle, helper: "cove-net", pid: getpid(), leftovers: tcpDNS?.directory) }
+        if let handoff {
+            // The container's init goes on: its network is up.
+            try? handoff.channel.send(.ready)
+            handoff.channel.close()
+            reportTo = nil
+        }
+        if args.ociHook || handoff != nil {
+            OCIHook.recordServer(bundle: args.bundle, helper: "cove-net", pid: getpid(), leftovers: tcpDNS?.directory)
+        }
         if let quiet = args.stderrAfterReady { dup2(quiet, 2) }
         switch try stack.run() {
         case .processExited:
@@ -89,6 +104,11 @@ func main() -> Int32 {
             return 0
         }
     } catch {
+        // Started by cove-unshare: the container's init reports it.
+        if let channel = reportTo {
+            let e = (error as? SyscallError)?.errno ?? (error as? SetupFailure)?.errno ?? EIO
+            if (try? channel.send(.failure(errno: e, message: "cove-net: \(error)"))) != nil { return 1 }
+        }
         NetLog.error("\(error)")
         return 1
     }

@@ -31,6 +31,13 @@ enum ContainerInit {
                 if case let .failure(e, message) = m { throw RuntimeError(message, errno: e) }
                 guard m == .rootMounted else { throw RuntimeError("unexpected message while waiting for the root", errno: EBADMSG) }
             }, beforePivot: {
+                // Late in setup: the helper started with cove-unshare has
+                // had the most time to get ready.
+                if let network = ctx.network, let netChannel = ctx.networkChannel {
+                    try network.handOver(on: netChannel)
+                    netChannel.close()
+                    RuntimeLog.phase("network handed over")
+                }
                 hookState = try runCreateHooks(ctx, channel: channel)
             })
             RuntimeLog.phase("root built")

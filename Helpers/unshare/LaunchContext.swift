@@ -25,6 +25,10 @@ struct LaunchContext {
     /// Connected --console-socket for the terminal master, or -1. Without
     /// one a terminal is relayed by the foreground `run`.
     let consoleSocket: Int32
+    /// The front's network helper (io.cove.network.* annotations): init
+    /// hands it the tap on `networkChannel`, started before the first fork.
+    let network: NetworkHandoff?
+    var networkChannel: SyncChannel?
 
     /// Namespaces to create with unshare(2) in the setup stage (not user).
     var unshareFlags: Int32 {

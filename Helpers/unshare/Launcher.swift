@@ -81,10 +81,11 @@ enum Launcher {
         if process.terminal, let path = r.consoleSocket {
             consoleSocket = try Terminal.connectConsoleSocket(Files.absolute(path))
         }
+        let network = try NetworkHandoff(spec, configPath: configPath)
         return LaunchContext(id: r.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process, linux: linux,
                              mode: r.mode, fifoPath: r.mode == .create ? store.fifoPath(r.id) : nil,
                              preserveFDs: r.preserveFDs, newUserNamespace: userNS != nil && userNS?.path == nil,
-                             seccomp: seccomp, consoleSocket: consoleSocket)
+                             seccomp: seccomp, consoleSocket: consoleSocket, network: network)
     }
 
     /// Creates the container; returns the exit code `run` should report.
@@ -94,7 +95,7 @@ enum Launcher {
         try StateStore.validate(id: r.id)
         if store.exists(r.id) { throw RuntimeError("container \(r.id) already exists", errno: EEXIST) }
         RuntimeLog.phase("start")
-        let ctx = try prepare(r, store: store)
+        var ctx = try prepare(r, store: store)
         RuntimeLog.phase("config read")
         // As crun: work from the bundle. Relative paths in mount options
         // (an overlay's lowerdir=l/0:l/1…, which keeps a many-layered
@@ -130,6 +131,10 @@ enum Launcher {
 
         RuntimeLog.phase("state recorded")
         if case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
+        // Started first, to load while the container is made; init's end
+        // goes with init, ours is closed once init exists.
+        ctx.networkChannel = try ctx.network?.start(bundle: ctx.bundle)
+        defer { ctx.networkChannel?.close() }
         let (parentEnd, childEnd) = try SyncChannel.pair()
         let userFlag = ctx.newUserNamespace ? NamespaceKind.user.cloneFlag : 0
         let child = try Processes.fork(namespaces: ctx.cloneAllAtOnce ? userFlag | ctx.unshareFlags : userFlag)
@@ -141,6 +146,8 @@ enum Launcher {
         RuntimeLog.phase("cloned")
         if ctx.cloneAllAtOnce { initPid = child } else { stagePid = child }
         childEnd.close()
+        ctx.networkChannel?.close()
+        ctx.networkChannel = nil
         defer { parentEnd.close() }
 
         if ctx.consoleSocket >= 0 { close(ctx.consoleSocket) }
@@ -203,7 +210,7 @@ enum Launcher {
                 ready = true
             case .failure, .execFailure:
                 throw RuntimeError(reported: m) ?? RuntimeError("container setup failed")
-            case .mapsWritten:
+            case .mapsWritten, .handoff:
                 throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
             }
         }

@@ -53,7 +53,8 @@ enum SetupStage {
     /// The container gets stdio and the preserved fds, nothing else the
     /// caller had open: a waiting init must not hold a caller's pipe.
     static func closeInheritedDescriptors(_ ctx: LaunchContext, channel: SyncChannel) {
-        Files.closeDescriptors(from: 3 + ctx.preserveFDs, except: [channel.fd, RuntimeLog.fd, ctx.consoleSocket])
+        Files.closeDescriptors(from: 3 + ctx.preserveFDs,
+                               except: [channel.fd, RuntimeLog.fd, ctx.consoleSocket, ctx.networkChannel?.fd ?? -1])
     }
 
     /// In a new user namespace, waits until the parent has written the maps.

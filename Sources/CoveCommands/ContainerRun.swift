@@ -194,7 +194,7 @@ struct ContainerRun: ParsableCommand {
             throw error
         }
         // The record in hand: finding it again would read every record.
-        if flags.remove { try? engine.remove(record, force: true, volumes: true) }
+        if flags.remove { try? engine.removeExited(record) }
         throw ExitCode(code)
     }
 }

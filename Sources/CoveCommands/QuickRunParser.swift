@@ -8,30 +8,65 @@
 /// ArgumentParser as before: messages and help stay the tree's own. Tests
 /// hold it to ArgumentParser's result on a corpus of command lines.
 enum QuickRunParser {
+    /// How an option takes its value, and where it goes. Closures, not key
+    /// paths: key paths are built by the runtime on first use, which cost
+    /// more than the parse itself.
     enum Kind {
-        case flag(WritableKeyPath<RunArgs, Bool>)
-        case optional(WritableKeyPath<RunArgs, String?>)
-        case text(WritableKeyPath<RunArgs, String>)
-        case list(WritableKeyPath<RunArgs, [String]>)
-        case number(WritableKeyPath<RunArgs, Int?>)
-        case boolean(WritableKeyPath<RunArgs, Bool>)
+        case flag((inout RunArgs) -> Void)
+        case text((inout RunArgs, String) -> Void)
+        case list((inout RunArgs, String) -> Void)
+        case number((inout RunArgs, Int) -> Void)
+        case boolean((inout RunArgs, Bool) -> Void)
     }
 
-    // Immutable after initialisation; key paths are not Sendable.
-    nonisolated(unsafe) static let long: [String: Kind] = [
-        "detach": .flag(\.detach), "interactive": .flag(\.interactive), "tty": .flag(\.tty), "rm": .flag(\.remove),
-        "privileged": .flag(\.privileged), "read-only": .flag(\.readOnly), "init": .flag(\.initProcess),
-        "name": .optional(\.name), "workdir": .optional(\.workdir), "user": .optional(\.user),
-        "entrypoint": .optional(\.entrypoint), "hostname": .optional(\.hostname), "userns": .optional(\.userns),
-        "stop-signal": .optional(\.stopSignal), "memory": .optional(\.memory), "cpus": .optional(\.cpus),
-        "root": .optional(\.root), "platform": .optional(\.platform),
-        "network": .text(\.network), "net": .text(\.network), "pull": .text(\.pull),
-        "env": .list(\.env), "env-file": .list(\.envFile), "volume": .list(\.volume), "mount": .list(\.mount),
-        "tmpfs": .list(\.tmpfs), "publish": .list(\.publish), "cap-add": .list(\.capAdd), "cap-drop": .list(\.capDrop),
-        "security-opt": .list(\.securityOpt), "label": .list(\.label), "log-opt": .list(\.logOpt),
-        "stop-timeout": .number(\.stopTimeout), "pids-limit": .number(\.pidsLimit),
-        "read-only-tmpfs": .boolean(\.readOnlyTmpfs), "tls-verify": .boolean(\.tlsVerify),
+    /// Every name `kind` knows (for the tests that hold it to RunFlags).
+    static let names = [
+        "detach", "interactive", "tty", "rm", "privileged", "read-only", "init", "name", "workdir", "user",
+        "entrypoint", "hostname", "userns", "stop-signal", "memory", "cpus", "root", "platform", "network", "net",
+        "pull", "env", "env-file", "volume", "mount", "tmpfs", "publish", "cap-add", "cap-drop", "security-opt",
+        "label", "log-opt", "stop-timeout", "pids-limit", "read-only-tmpfs", "tls-verify",
     ]
+
+    static func kind(_ name: String) -> Kind? {
+        switch name {
+        case "detach": return .flag { $0.detach = true }
+        case "interactive": return .flag { $0.interactive = true }
+        case "tty": return .flag { $0.tty = true }
+        case "rm": return .flag { $0.remove = true }
+        case "privileged": return .flag { $0.privileged = true }
+        case "read-only": return .flag { $0.readOnly = true }
+        case "init": return .flag { $0.initProcess = true }
+        case "name": return .text { $0.name = $1 }
+        case "workdir": return .text { $0.workdir = $1 }
+        case "user": return .text { $0.user = $1 }
+        case "entrypoint": return .text { $0.entrypoint = $1 }
+        case "hostname": return .text { $0.hostname = $1 }
+        case "userns": return .text { $0.userns = $1 }
+        case "stop-signal": return .text { $0.stopSignal = $1 }
+        case "memory": return .text { $0.memory = $1 }
+        case "cpus": return .text { $0.cpus = $1 }
+        case "root": return .text { $0.root = $1 }
+        case "platform": return .text { $0.platform = $1 }
+        case "network", "net": return .text { $0.network = $1 }
+        case "pull": return .text { $0.pull = $1 }
+        case "env": return .list { $0.env.append($1) }
+        case "env-file": return .list { $0.envFile.append($1) }
+        case "volume": return .list { $0.volume.append($1) }
+        case "mount": return .list { $0.mount.append($1) }
+        case "tmpfs": return .list { $0.tmpfs.append($1) }
+        case "publish": return .list { $0.publish.append($1) }
+        case "cap-add": return .list { $0.capAdd.append($1) }
+        case "cap-drop": return .list { $0.capDrop.append($1) }
+        case "security-opt": return .list { $0.securityOpt.append($1) }
+        case "label": return .list { $0.label.append($1) }
+        case "log-opt": return .list { $0.logOpt.append($1) }
+        case "stop-timeout": return .number { $0.stopTimeout = $1 }
+        case "pids-limit": return .number { $0.pidsLimit = $1 }
+        case "read-only-tmpfs": return .boolean { $0.readOnlyTmpfs = $1 }
+        case "tls-verify": return .boolean { $0.tlsVerify = $1 }
+        default: return nil
+        }
+    }
 
     static let short: [Character: String] = [
         "d": "detach", "i": "interactive", "t": "tty", "e": "env", "w": "workdir", "u": "user", "v": "volume",
@@ -43,18 +78,15 @@ enum QuickRunParser {
         var given = Set<String>()
         var i = 0
         func set(_ name: String, _ value: String?) -> Bool {
-            guard let kind = long[name] else { return false }
+            guard let kind = kind(name) else { return false }
             if case .list = kind {} else {
                 // ArgumentParser's rules for a repeated option are its own.
-                guard given.insert(name).inserted else { return false }
+                guard given.insert(name == "net" ? "network" : name).inserted else { return false }
             }
-            switch kind {
-            case .flag(let k):
+            if case .flag(let apply) = kind {
                 guard value == nil else { return false }
-                r[keyPath: k] = true
+                apply(&r)
                 return true
-            default:
-                break
             }
             let v: String
             if let value { v = value } else {
@@ -65,15 +97,13 @@ enum QuickRunParser {
             guard !v.isEmpty else { return false }
             switch kind {
             case .flag: return false
-            case .optional(let k): r[keyPath: k] = v
-            case .text(let k): r[keyPath: k] = v
-            case .list(let k): r[keyPath: k].append(v)
-            case .number(let k):
+            case .text(let apply), .list(let apply): apply(&r, v)
+            case .number(let apply):
                 guard let n = Int(v) else { return false }
-                r[keyPath: k] = n
-            case .boolean(let k):
+                apply(&r, n)
+            case .boolean(let apply):
                 guard let b = Bool(v) else { return false }
-                r[keyPath: k] = b
+                apply(&r, b)
             }
             return true
         }

@@ -256,13 +256,18 @@ public struct ContainerEngine {
             }
             return config
         case "slirp4netns", "slirp", "":
-            args = ["cove-net", "--oci-hook"]
+            args = []
             for opt in opts {
                 switch opt {
                 case "allow_host_loopback=true": args.append("--allow-host-loopback")
                 case "allow_host_loopback=false": continue
                 default:
-                    if opt.hasPrefix("mtu=") { args += ["--mtu", String(opt.dropFirst(4))] } else {
+                    if opt.hasPrefix("mtu=") {
+                        guard let n = Int(opt.dropFirst(4)), (576...65521).contains(n) else {
+                            throw EngineError("network option \"\(opt)\": the MTU is a number from 576 to 65521")
+                        }
+                        args += ["--mtu", String(n)]
+                    } else {
                         throw EngineError("unknown network option \"\(opt)\": slirp4netns takes allow_host_loopback=true|false, mtu=N")
                     }
                 }
@@ -276,8 +281,19 @@ public struct ContainerEngine {
         }
         for p in ports { args += ["--publish", p] }
         let net = try helper("cove-net")
-        let hook = JSON.object([("path", .string(net)), ("args", .array(args.map { .string($0) })), ("timeout", .int(30))])
-        return config.setting("hooks", .object([("createRuntime", .array([hook]))]))
+        if mode == "pasta" {
+            let hook = JSON.object([("path", .string(net)), ("args", .array(args.map { .string($0) })), ("timeout", .int(30))])
+            return config.setting("hooks", .object([("createRuntime", .array([hook]))]))
+        }
+        // cove-net: started by cove-unshare before the container is made,
+        // handed the tap its init makes (see cove-unshare's NetworkHandoff).
+        let helperArgs = [net] + args
+        let mtu = args.lastIndex(of: "--mtu").map { args[$0 + 1] } ?? "65520"
+        let notes = (config["annotations"]?.objectValue ?? []) + [
+            (ContainerTap.helperAnnotation, .string(JSON.array(helperArgs.map { .string($0) }).serialized())),
+            (ContainerTap.tapAnnotation, .string("mtu=\(mtu)")),
+        ]
+        return config.setting("annotations", .object(notes))
     }
 
     static func pastaPath() throws -> String {
@@ -412,7 +428,7 @@ public struct ContainerEngine {
             "run", "--detach", "--monitor", "--output-log", logPath(r), "--output-log-max", "\(r.logMaxSize)"]
             + cleanup + ["--bundle", paths.container(r.id), r.id])
         guard status == .exited(0) else {
-            try? containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = 125 }
+            _ = try? containers.update(r.id) { $0.finishedAt = Clock.rfc3339Now(); $0.exitCode = 125 }
             try? clearRuntimeState(r)
             throw EngineError(Self.lastLine(err) ?? "cove-unshare run \(status)")
         }
@@ -470,6 +486,73 @@ public struct ContainerEngine {
         let failed = try VolumeStore(paths: paths, helpers: helpers).removeAnonymous(of: r.id)
         if let (name, why) = failed.first {
             throw EngineError("container \(r.name) removed, but not its anonymous volume \(name): \(why)")
+        }
+    }
+
+    /// `run --rm` once its container has exited. The container is gone at
+    /// once: its directory, record and name, renamed under the store's lock
+    /// into containers/.trash (which no listing reads), and its anonymous
+    /// volumes. Unlinking the writable layer's files is left to a child
+    /// that outlives this command, its stdio on /dev/null so that nothing
+    /// reading our output waits for it: that took a fifth of a short
+    /// container's run. A removal cut short (a crash, a reboot) is finished
+    /// by the next one, which sweeps every entry no live removal holds.
+    public func removeExited(_ r: ContainerRecord) throws {
+        // fork() is safe only with no other thread (one might hold malloc's lock).
+        guard Environment.threadCount() == 1 else { return try remove(r, force: true, volumes: true) }
+        if Files.exists(paths.runtimeRoot + "/" + r.id) { try clearRuntimeState(r) }
+        clearNetworkRecord(r)
+        let trash = paths.containers + "/.trash"
+        let held: Int32 = try containers.withLock {
+            if mkdir(trash, 0o700) != 0 && errno != EEXIST { throw SyscallError("create \(trash)") }
+            guard rename(paths.container(r.id), trash + "/" + r.id) == 0 else {
+                if errno == ENOENT { return -1 }
+                throw SyscallError("move \(paths.container(r.id)) to \(trash)")
+            }
+            return Self.holdForRemoval(trash + "/" + r.id)
+        }
+        let failed = try VolumeStore(paths: paths, helpers: helpers).removeAnonymous(of: r.id)
+        if held >= 0 {
+            let pid = (try? Processes.fork()) ?? -1
+            if pid == 0 {
+                setsid()
+                let null = open("/dev/null", O_RDWR)
+                if null >= 0 { for fd: Int32 in 0...2 { dup2(null, fd) } }
+                // Only the hold on our entry stays open.
+                for fd in (try? Files.listDirectory("/proc/self/fd")) ?? [] {
+                    if let n = Int32(fd), n > 2, n != held { close(n) }
+                }
+                try? helpers.removeStoreTree(trash + "/" + r.id)
+                sweepTrash(trash)
+                _exit(0)
+            }
+            close(held)
+            // A fork that failed leaves the entry for the next sweep.
+        }
+        if let (name, why) = failed.first {
+            throw EngineError("container \(r.name) removed, but not its anonymous volume \(name): \(why)")
+        }
+    }
+
+    /// An fd holding `path` with an exclusive flock: the mark of a live
+    /// removal; -1 when another process holds it.
+    static func holdForRemoval(_ path: String) -> Int32 {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return -1 }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            return -1
+        }
+        return fd
+    }
+
+    /// Removes the entries of containers/.trash that no live removal holds.
+    func sweepTrash(_ trash: String) {
+        for name in (try? Files.listDirectory(trash)) ?? [] {
+            let fd = Self.holdForRemoval(trash + "/" + name)
+            guard fd >= 0 else { continue }
+            try? helpers.removeStoreTree(trash + "/" + name)
+            close(fd)
         }
     }
 

@@ -126,6 +126,8 @@ public enum Files {
     /// mkdir -p; existing directories are fine.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         if isDirectory(path) { return }
+        // The usual case, a new directory in one that exists: one call.
+        if mkdir(path, mode) == 0 { return }
         var prefix = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             prefix += "/" + part

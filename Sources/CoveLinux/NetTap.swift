@@ -422,3 +422,60 @@ public enum DNSFrames {
         return ~UInt16(s)
     }
 }
+
+/// The container's side of cove-net's link, made in the calling process's
+/// network namespace: tap0 with 10.0.2.100/24, the MTU, loopback up and
+/// the default route via 10.0.2.2 (and, with IPv6, fd00::100/64 via
+/// fd00::2). cove-net's tap child calls it after joining the container's
+/// namespaces; cove-unshare's init calls it in its own before handing the
+/// fd to cove-net.
+public enum ContainerTap {
+    public static let device = "tap0"
+    public static let address = IPv4Address(10, 0, 2, 100)
+    public static let prefixLength = 24
+    public static let gateway = IPv4Address(10, 0, 2, 2)
+    // slirp4netns --enable-ipv6's network: fd00::/64, gateway fd00::2, DNS
+    // fd00::3. It leaves the guest to SLAAC; cove-net sets fd00::100, the
+    // same host part as 10.0.2.100, so that the address is known at once.
+    public static let address6 = IPAddress("fd00::100")
+    public static let prefixLength6 = 64
+    public static let gateway6 = IPAddress("fd00::2")
+
+    /// `persistent`: the device outlives its fds and goes with its network
+    /// namespace. Closing a tap's last fd unregisters the device, and that
+    /// waits for the kernel's network grace periods (15-30 ms here); a
+    /// persistent one is instead removed by the kernel's asynchronous
+    /// namespace cleanup. Only for a namespace that dies with its
+    /// container: in one that lives on, the device would be left behind.
+    public static func create(mtu: Int, ipv6: Bool, persistent: Bool) throws -> Int32 {
+        let fd = try NetInterface.openTap(device)
+        do {
+            if persistent { try NetInterface.setPersistent(fd) }
+            try NetInterface.up("lo")
+            try NetInterface.setMTU(device, mtu)
+            try NetInterface.setAddress(device, address, prefixLength: prefixLength)
+            try NetInterface.up(device)
+            // The kernel refuses a gateway route until the gateway is on a
+            // connected subnet, that is after the address is set and the link up.
+            try NetInterface.addDefaultRoute(device, via: gateway)
+            if ipv6, let address6, let gateway6 {
+                // No duplicate address detection: the link has two ends, and a
+                // tentative address could not be used for a second or so.
+                // /proc/sys/net reflects the namespace of the process opening it.
+                try NetInterface.setSysctl("/proc/sys/net/ipv6/conf/\(device)/accept_dad", "0")
+                try NetInterface.setAddress6(device, address6, prefixLength: prefixLength6)
+                try NetInterface.addDefaultRoute6(device, via: gateway6)
+            }
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// The annotations by which the front asks cove-unshare to start the
+    /// network helper itself, at once, and to hand it the tap its init
+    /// makes (see cove-unshare's NetworkHandoff).
+    public static let helperAnnotation = "io.cove.network.helper"
+    public static let tapAnnotation = "io.cove.network.tap"
+}

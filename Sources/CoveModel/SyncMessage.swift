@@ -23,6 +23,9 @@ public enum SyncMessage: Equatable, Sendable {
     /// The parent has the fuse-overlayfs root mounted.
     case rootMounted
     case failure(errno: Int32, message: String)
+    /// The fd that comes with this message is the named one (the tap
+    /// handoff from the container's init to cove-net).
+    case handoff(String)
     /// The program itself could not be found or run: 127 or 126 to the caller.
     case execFailure(errno: Int32, message: String)
 
@@ -49,6 +52,7 @@ public enum SyncMessage: Equatable, Sendable {
         case .rootMounted: return join(["root!"])
         case let .failure(e, m): return join(["fail", String(e), m])
         case let .execFailure(e, m): return join(["execfail", String(e), m])
+        case let .handoff(name): return join(["fd", name])
         }
     }
 
@@ -71,6 +75,7 @@ public enum SyncMessage: Equatable, Sendable {
         case "execfail":
             guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
             self = .execFailure(errno: e, message: parts[2])
+        case "fd": guard parts.count == 2 else { return nil }; self = .handoff(parts[1])
         default: return nil
         }
     }

@@ -126,6 +126,67 @@ struct NetTests {
         #expect(try n.stop() == 0, "\(n.netErr)")
     }
 
+    /// The front's way: cove-unshare starts cove-net itself from the
+    /// config's io.cove.network.* annotations before it makes the
+    /// container; init makes tap0 (with the MTU the annotation names) in
+    /// its own network namespace and hands it over; cove-net records itself
+    /// in the bundle and ends with the container.
+    @Test func coveUnshareStartsCoveNetAndHandsItTheTap() throws {
+        let b = try Bundle("handoff")
+        let (server, port) = try NetTests.hostServer(in: b.dir)
+        let helper = try JSONSerialization.data(withJSONObject: [Harness.binary("cove-net"), "--allow-host-loopback"])
+        b.config["annotations"] = ["io.cove.network.helper": String(decoding: helper, as: UTF8.self),
+                                   "io.cove.network.tap": "mtu=9000"]
+        let r = try b.sh("ip -o link show tap0; ip -4 -o addr show tap0; nc -w 5 10.0.2.2 \(port)", id: "ho1")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("mtu 9000") && r.stdout.contains("10.0.2.100/24"), "\(r.stdout)")
+        #expect(r.stdout.contains(NetTests.greeting), "\(r.stdout) \(r.stderr)")
+        if !r.stdout.contains(NetTests.greeting) { kill(server, SIGKILL) }
+        _ = try? Harness.finish(server, timeout: 25, command: "host server")
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: b.dir + "/network.pid")))
+        let doc = try #require(record as? [String: Any])
+        #expect(doc["helper"] as? String == "cove-net")
+        let pid = try #require(doc["pid"] as? Int32)
+        // It ends with the container: at most ten seconds after.
+        var gone = false
+        for _ in 0..<1000 {
+            if kill(pid, 0) != 0 || ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") ?? true) {
+                gone = true
+                break
+            }
+            usleep(10_000)
+        }
+        #expect(gone, "cove-net \(pid) outlived its container")
+    }
+
+    /// The helper's failure (here a forward on a port someone holds) is
+    /// the container's: start fails with cove-net's own line, nothing is left.
+    @Test func aNetworkHelperThatFailsFailsTheStart() throws {
+        let b = try Bundle("handoff")
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(holder, $0, len) == 0 && listen(holder, 1) == 0 && getsockname(holder, $0, &len) == 0 } }
+        let port = Int(UInt16(bigEndian: a.sin_port))
+        #expect(port > 0)
+        let helper = try JSONSerialization.data(withJSONObject: [Harness.binary("cove-net"), "--publish", "127.0.0.1:\(port):80"])
+        b.config["annotations"] = ["io.cove.network.helper": String(decoding: helper, as: UTF8.self)]
+        let r = try b.sh("echo ran", id: "ho2")
+        #expect(r.status != 0 && !r.stdout.contains("ran"))
+        #expect(r.stderr.contains("127.0.0.1:\(port)") && r.stderr.contains("in use")
+                && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(try b.runtime(["list", "--quiet"]).stdout.isEmpty)
+
+        b.config["annotations"] = ["io.cove.network.helper": "cove-net"]
+        let bad = try b.sh("echo ran", id: "ho3")
+        #expect(bad.status != 0 && bad.stderr.contains("io.cove.network.helper") && bad.stderr.contains("JSON array"),
+                "\(bad.stderr)")
+    }
+
     @Test func hostLoopbackIsRefusedByDefault() throws {
         let n = try Networked("n3")
         do { try n.waitForTap() } catch { n.abandon(); throw error }
