@@ -20,6 +20,10 @@ enum ContainerInit {
                 if fifo < 0 { throw SyscallError("open \(path)") }
             }
             RuntimeLog.phase("init started")
+            if let network = ctx.network, let netChannel = ctx.networkChannel {
+                try network.handOver(on: netChannel)
+                RuntimeLog.phase("network handed over")
+            }
             var hookState: JSON?
             try RootfsSetup(ctx).run(mountFuseRoot: {
                 // Becoming root of a namespace that maps 0 elsewhere than the
@@ -31,12 +35,12 @@ enum ContainerInit {
                 if case let .failure(e, message) = m { throw RuntimeError(message, errno: e) }
                 guard m == .rootMounted else { throw RuntimeError("unexpected message while waiting for the root", errno: EBADMSG) }
             }, beforePivot: {
-                // Late in setup: the helper started with cove-unshare has
-                // had the most time to get ready.
+                // As late as can be: the helper has had init's whole setup
+                // to get ready.
                 if let network = ctx.network, let netChannel = ctx.networkChannel {
-                    try network.handOver(on: netChannel)
+                    try network.awaitReady(on: netChannel)
                     netChannel.close()
-                    RuntimeLog.phase("network handed over")
+                    RuntimeLog.phase("network up")
                 }
                 hookState = try runCreateHooks(ctx, channel: channel)
             })

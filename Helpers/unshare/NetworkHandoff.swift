@@ -14,9 +14,11 @@ import CoveModel
 /// - io.cove.network.helper: a JSON array, the helper's path and arguments;
 ///   cove-unshare adds `--tap-channel 3 --bundle DIR`.
 /// - io.cove.network.tap: `mtu=N[,ipv6]`, the tap init makes.
-/// Init makes tap0 in the container's network namespace (ContainerTap),
-/// sends it, its user and network namespaces and a pidfd of itself on the
-/// channel, and waits for `.ready` or the helper's failure.
+/// Init, first thing, makes tap0 in the container's network namespace
+/// (ContainerTap) and sends it, its user and network namespaces and a
+/// pidfd of itself on the channel; the helper finishes its setup while
+/// init builds the root; before pivot_root init waits for `.ready` or the
+/// helper's failure.
 struct NetworkHandoff {
     var helper: [String]
     var mtu: Int
@@ -70,7 +72,8 @@ struct NetworkHandoff {
         return initEnd
     }
 
-    /// In init, in the container's namespaces, before pivot_root.
+    /// In init, in the container's namespaces, first thing: the helper
+    /// finishes its setup while init builds the root.
     func handOver(on channel: SyncChannel) throws {
         let tap = try ContainerTap.create(mtu: mtu, ipv6: ipv6, persistent: true)
         var fds = [tap]
@@ -84,6 +87,10 @@ struct NetworkHandoff {
         for (part, fd) in zip(["tap", "userns", "netns", "pidfd"], fds) {
             try channel.send(.handoff(part), fd: fd)
         }
+    }
+
+    /// In init, before pivot_root: the network is up, or the helper's failure.
+    func awaitReady(on channel: SyncChannel) throws {
         switch try channel.receive() {
         case .ready?:
             return
