@@ -54,6 +54,7 @@ enum ContainerInit {
             if ctx.process.terminal { try setUpTerminal(ctx.process, consoleSocket: ctx.consoleSocket, channel: channel) }
             let exe = try resolveExecutable(ctx.process)
             umask(mode_t(ctx.process.user.umask ?? 0o022))
+            RuntimeLog.phase("process resolved")
             try channel.send(.ready)
             if fifo >= 0 {
                 reportToStderr = true
@@ -104,8 +105,11 @@ enum ContainerInit {
         // Without no_new_privs the filter needs CAP_SYS_ADMIN, which the
         // user switch may drop: load it first then (runc's order), and
         // otherwise as the very last step.
+        RuntimeLog.phase("confining")
         if let s = seccomp, !process.noNewPrivileges { try s.load() }
+        RuntimeLog.phase("seccomp loaded")
         try applyUserAndCapabilities(process)
+        RuntimeLog.phase("user and capabilities set")
         if chdir(process.cwd) != 0 { throw SyscallError("chdir to cwd \(process.cwd)") }
         if process.noNewPrivileges { try Identity.setNoNewPrivileges() }
         // Only stdio and the preserved fds reach the process.

@@ -148,6 +148,16 @@ enum Launcher {
         childEnd.close()
         ctx.networkChannel?.close()
         ctx.networkChannel = nil
+        // The child is in its new user namespace from the clone on: its
+        // maps are written now, not when it asks (it waits for them all
+        // the same), so newuidmap and newgidmap run while it starts.
+        var mapsWritten = false
+        var mapsFailure: Error?
+        if ctx.newUserNamespace {
+            do { try IDMaps.write(pid: child, linux: ctx.linux) } catch { mapsFailure = error }
+            mapsWritten = true
+            RuntimeLog.phase("maps written")
+        }
         defer { parentEnd.close() }
 
         if ctx.consoleSocket >= 0 { close(ctx.consoleSocket) }
@@ -190,12 +200,12 @@ enum Launcher {
                 throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
             case .userNamespaceReady:
                 RuntimeLog.phase("child asks for maps")
-                do { try IDMaps.write(pid: stagePid > 0 ? stagePid : initPid, linux: ctx.linux) } catch {
+                if let error = mapsFailure {
                     try? parentEnd.send(.failure(errno: EPERM, message: "\(error)"))
                     throw error
                 }
+                guard mapsWritten else { throw RuntimeError("unexpected message from container setup", errno: EBADMSG) }
                 try parentEnd.send(.mapsWritten)
-                RuntimeLog.phase("maps written")
             case let .initPid(p):
                 initPid = p
                 _ = try? Processes.wait(stagePid)

@@ -131,16 +131,20 @@ public enum Processes {
     public static func start(_ path: String, _ args: [String]) throws -> Started {
         var pipefd: [Int32] = [0, 0]
         try check("pipe", cove_pipe_cloexec(&pipefd))
-        let pid = try fork()
-        if pid == 0 {
-            dup2(pipefd[1], 2)
-            let devnull = open("/dev/null", O_RDWR)
-            if devnull >= 0 { dup2(devnull, 1); dup2(devnull, 0) }
-            let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
-            let e = exec(path, [path] + args, env)
-            let msg = "exec \(path): \(SyscallError("", errno: e).reason)\n"
-            _ = msg.withCString { Glibc.write(2, $0, strlen($0)) }
-            _exit(127)
+        let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { if devnull >= 0 { close(devnull) } }
+        // posix_spawn (a vfork) rather than fork: no copy of the caller's
+        // page tables, and the caller goes on as soon as the exec is done.
+        var options = Spawn.Options()
+        options.fds = [(2, pipefd[1])]
+        if devnull >= 0 { options.fds += [(0, devnull), (1, devnull)] }
+        let pid: pid_t
+        do {
+            pid = try Spawn.spawn(path, [path] + args, env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], options: options)
+        } catch {
+            close(pipefd[0])
+            close(pipefd[1])
+            throw error
         }
         close(pipefd[1])
         return Started(pid: pid, stderrFD: pipefd[0], path: path)

@@ -25,7 +25,7 @@ public struct SeccompFilter: Sendable {
         var u = utsname()
         uname(&u)
         let machine = withUnsafeBytes(of: u.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        return "libseccomp \(version) \(machine)"
+        return "libseccomp \(version) \(machine) tree"
     }
 
     static let SECCOMP_FILTER_FLAG_TSYNC: UInt32 = 1
@@ -67,6 +67,14 @@ public struct SeccompFilter: Sendable {
             throw CompileError(description: "seccomp: libseccomp refused default action \(p.defaultAction)")
         }
         defer { seccomp_release(ctx) }
+        // A binary tree of syscall numbers rather than a list: the kernel
+        // emulates the filter for every syscall when it is loaded (to
+        // cache the ones always allowed) and JIT-compiles it, and a list
+        // of docker's 370 names made that 0.8 ms of every container's
+        // start; in a tree each syscall takes a few comparisons, not
+        // hundreds. libseccomp 2.5's level 2; older ones refuse it, and
+        // the list stays.
+        _ = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)
         // A filter that does not match the caller's arch kills or fails
         // every syscall: libseccomp adds the native one itself.
         for arch in p.architectures {
