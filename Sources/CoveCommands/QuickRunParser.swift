@@ -75,13 +75,15 @@ enum QuickRunParser {
 
     static func parse(_ argv: [String]) -> RunArgs? {
         var r = RunArgs()
-        var given = Set<String>()
+        var given: [String] = []
         var i = 0
         func set(_ name: String, _ value: String?) -> Bool {
             guard let kind = kind(name) else { return false }
             if case .list = kind {} else {
                 // ArgumentParser's rules for a repeated option are its own.
-                guard given.insert(name == "net" ? "network" : name).inserted else { return false }
+                let canonical = name == "net" ? "network" : name
+                guard !given.contains(canonical) else { return false }
+                given.append(canonical)
             }
             if case .flag(let apply) = kind {
                 guard value == nil else { return false }

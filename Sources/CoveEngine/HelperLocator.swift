@@ -6,10 +6,10 @@ public struct HelperLocator: Sendable {
     public let searchPath: [String]
 
     public init(executablePath: String) {
-        let dir = Files.absolute(executablePath).split(separator: "/").dropLast().joined(separator: "/")
-        let bin = "/" + dir
-        let prefix = "/" + dir.split(separator: "/").dropLast().joined(separator: "/")
-        searchPath = [bin, prefix + "/libexec/cove", "/usr/local/libexec/cove", "/usr/libexec/cove"]
+        func parent(_ p: String) -> String { p.lastIndex(of: "/").map { String(p[..<$0]) } ?? "" }
+        let bin = parent(Files.absolute(executablePath))
+        let prefix = parent(bin)
+        searchPath = [bin.isEmpty ? "/" : bin, prefix + "/libexec/cove", "/usr/local/libexec/cove", "/usr/libexec/cove"]
     }
 
     /// For the running program, wherever PATH found it.

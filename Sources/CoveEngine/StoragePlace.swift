@@ -6,8 +6,17 @@ import CoveLinux
 /// on a network filesystem, and the fix is a local root.
 public enum StoragePlace {
     /// statfs f_type of filesystems that cannot hold an overlay's upper layer.
-    static let networkTypes: [Int64: String] = [0x6969: "nfs", 0xFF53_4D42: "cifs", 0xFE53_4D42: "smb2",
-                                                0x517B: "smbfs", 0x0BD0_0BD0: "lustre", 0x4750_4653: "gpfs"]
+    static func networkType(_ magic: Int64) -> String? {
+        switch magic {
+        case 0x6969: return "nfs"
+        case 0xFF53_4D42: return "cifs"
+        case 0xFE53_4D42: return "smb2"
+        case 0x517B: return "smbfs"
+        case 0x0BD0_0BD0: return "lustre"
+        case 0x4750_4653: return "gpfs"
+        default: return nil
+        }
+    }
     static let overlayType: Int64 = 0x794C_7630
 
     /// One line saying why `driver` cannot work at `root` (on filesystem
@@ -15,7 +24,7 @@ public enum StoragePlace {
     public static func problem(driver: String, fsType: Int64?, root: String, user: String) -> String? {
         guard driver == "overlay" || driver == "fuse-overlayfs", let t = fsType else { return nil }
         let fix = "set --root or COVE_ROOT to a directory on a local disk (e.g. /var/tmp/\(user)-cove)"
-        if let name = networkTypes[t] {
+        if let name = networkType(t) {
             return "the storage place \(root) is on \(name), where the \(driver) driver cannot keep a container's "
                 + "writable layer: \(fix)"
         }

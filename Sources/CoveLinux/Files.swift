@@ -195,12 +195,38 @@ public enum Files {
     }
 
     public static func normalize(_ path: String) -> String {
-        var parts: [Substring] = []
-        for p in path.split(separator: "/") {
-            if p == "." { continue }
-            if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(p)
-        }
-        return "/" + parts.joined(separator: "/")
+        // Over the bytes: "." and ".." are ASCII, and String's split and
+        // comparisons cost more than the rest of a container's bundle.
+        var out: [UInt8] = []
+        out.reserveCapacity(path.utf8.count + 1)
+        var starts: [Int] = []
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        path.utf8.withContiguousStorageIfAvailable { b in
+            var i = 0
+            while i < b.count {
+                while i < b.count && b[i] == slash { i += 1 }
+                if i == b.count { break }
+                var j = i
+                while j < b.count && b[j] != slash { j += 1 }
+                if j - i == 1 && b[i] == dot {
+                } else if j - i == 2 && b[i] == dot && b[i + 1] == dot {
+                    if let s = starts.popLast() { out.removeSubrange(s...) }
+                } else {
+                    starts.append(out.count)
+                    out.append(slash)
+                    out.append(contentsOf: b[i..<j])
+                }
+                i = j
+            }
+        } ?? {
+            var parts: [Substring] = []
+            for p in path.split(separator: "/") {
+                if p == "." { continue }
+                if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+                parts.append(p)
+            }
+            out = Array(("/" + parts.joined(separator: "/")).utf8)
+        }()
+        return out.isEmpty ? "/" : String(decoding: out, as: UTF8.self)
     }
 }

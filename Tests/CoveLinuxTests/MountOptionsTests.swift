@@ -37,6 +37,10 @@ struct PathTests {
     @Test func normalizeFoldsDotsAndNeverClimbsAboveRoot() {
         #expect(Files.normalize("/a/./b/../c//d/") == "/a/c/d")
         #expect(Files.normalize("/../../etc") == "/etc")
+        #expect(Files.normalize("") == "/" && Files.normalize("/") == "/" && Files.normalize("//") == "/")
+        #expect(Files.normalize("a/..") == "/" && Files.normalize("a/b/..") == "/a")
+        #expect(Files.normalize("/a/.b/..c/...") == "/a/.b/..c/...")
+        #expect(Files.normalize("/ä/ö/../ü") == "/ä/ü")
         #expect(Files.absolute("x/y", relativeTo: "/base") == "/base/x/y")
     }
 
