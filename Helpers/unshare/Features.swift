@@ -1,3 +1,4 @@
+import CoveLinux
 import CoveModel
 
 /// `cove-unshare features` (runtime-spec features.md): what this build
@@ -30,7 +31,13 @@ enum Features {
                 ("intelRdt", .object([("enabled", .bool(false))])),
                 ("mountExtensions", .object([("idmap", .object([("enabled", .bool(false))]))])),
             ])),
-            ("annotations", .object([("io.github.cove.version", .string(version))])),
+            // Annotations this runtime acts on, with what they take.
+            ("annotations", .object([
+                ("io.github.cove.version", .string(version)),
+                (ContainerTap.helperAnnotation, .string("JSON array: a network helper's path and arguments, "
+                                                        + "started before the container and handed its tap")),
+                (ContainerTap.tapAnnotation, .string("mtu=N[,ipv6]: the tap init makes for the network helper")),
+            ])),
         ])
     }
 }

@@ -380,8 +380,11 @@ public struct ContainerEngine {
             try containers.update(r.id) { $0.startedAt = Clock.rfc3339Now(); $0.finishedAt = ""; $0.exitCode = nil }
         }
         // The pid file tells a container that ran (its own exit code, even
-        // 1) from cove-unshare failing to start it (docker's 125).
-        let pidFile = paths.container(r.id) + "/init.pid"
+        // 1) from cove-unshare failing to start it (docker's 125). In the
+        // runtime directory (a tmpfs as a rule): a file made and removed on
+        // every run, which on a disk costs an inode's allocation.
+        try Files.makeDirectories(paths.runRoot + "/pids", mode: 0o700)
+        let pidFile = paths.runRoot + "/pids/" + r.id
         unlink(pidFile)
         // Helpers that outlive cove-unshare (cove-net, started as a hook)
         // are reparented here and reaped once the container has ended.
