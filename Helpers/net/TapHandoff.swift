@@ -4,21 +4,35 @@ import Glibc
 import CoveLinux
 import CoveModel
 
-/// `--tap-channel`: cove-unshare started this process before it made the
-/// container, so that loading libslirp and the rest of cove-net's start
-/// overlap the container's setup instead of following it. The container's
-/// init makes tap0 in its own network namespace (ContainerTap) and sends,
-/// one message each, the tap, its user and network namespaces and a pidfd
-/// of itself; it then waits for `.ready` (or `.failure`), which cove-net
-/// sends once libslirp runs behind the tap and every forward listens.
+/// `--tap-channel`: started before the container exists (by cove-unshare,
+/// or by the front, which hands the channel to cove-unshare), so that
+/// loading libslirp overlaps the container's setup instead of following
+/// it. On the channel come cove-net's arguments (a JSON array, from the
+/// config's io.cove.network.helper annotation), then, from the container's
+/// init, one message each, its user and network namespaces and a pidfd of
+/// itself. cove-net makes the tap in those namespaces while init builds its
+/// root, and answers `.ready` (or `.failure`) once libslirp runs behind the
+/// tap and every forward listens; init waits for that before pivot_root.
 struct TapHandoff {
     let channel: SyncChannel
-    let tap: Int32
     let userFD: Int32
     let netFD: Int32
     let pidFD: Int32
 
-    static let parts = ["tap", "userns", "netns", "pidfd"]
+    static let parts = ["userns", "netns", "pidfd"]
+
+    /// The arguments, as given to cove-net on its command line.
+    static func receiveArguments(_ channel: SyncChannel) throws -> [String] {
+        guard let (m, fd) = try channel.receiveWithFD() else {
+            throw SetupFailure(errno: EPIPE, message: "the runtime closed the channel before it sent cove-net's arguments")
+        }
+        if fd >= 0 { close(fd) }
+        guard case let .networkArguments(text) = m,
+              let args = (try? JSON.parse(Array(text.utf8)))?.arrayValue?.compactMap(\.stringValue) else {
+            throw SetupFailure(errno: EBADMSG, message: "expected cove-net's arguments on the channel, got \(m)")
+        }
+        return args
+    }
 
     static func receive(_ channel: SyncChannel) throws -> TapHandoff {
         var fds: [String: Int32] = [:]
@@ -37,7 +51,6 @@ struct TapHandoff {
             for fd in fds.values { close(fd) }
             throw error
         }
-        return TapHandoff(channel: channel, tap: fds["tap"]!, userFD: fds["userns"]!, netFD: fds["netns"]!,
-                          pidFD: fds["pidfd"]!)
+        return TapHandoff(channel: channel, userFD: fds["userns"]!, netFD: fds["netns"]!, pidFD: fds["pidfd"]!)
     }
 }

@@ -21,6 +21,14 @@ enum TapSetup {
         let netFD = open(netns, O_RDONLY | O_CLOEXEC)
         if netFD < 0 { throw SyscallError("open network namespace \(netns)") }
         defer { close(netFD) }
+        return try openTap(userFD: userFD, netFD: netFD, netns: netns, userns: userns, mtu: mtu, ipv6: ipv6,
+                           persistent: persistent, closeInChild: closeInChild)
+    }
+
+    /// The same for namespaces open already (TapHandoff: sent by the
+    /// container's init); `netns` and `userns` only name them in errors.
+    static func openTap(userFD: Int32, netFD: Int32, netns: String, userns: String, mtu: Int, ipv6: Bool,
+                        persistent: Bool, closeInChild: [Int32]) throws -> (Int32, Connector) {
 
         let (parentEnd, childEnd) = try SyncChannel.pair()
         let pid = try Processes.fork()
@@ -59,46 +67,6 @@ enum TapSetup {
         default:
             Connector(pid: pid, channel: parentEnd.fd).stop()
             throw SetupFailure(errno: EPROTO, message: "tap setup child ended without a tap device")
-        }
-    }
-
-    /// With the tap made by cove-unshare's init (TapHandoff): only the
-    /// connector, in the namespaces whose fds came with the tap. Returns
-    /// once it has joined them, so that a failure is cove-net's, at once.
-    static func startConnector(userFD: Int32, netFD: Int32, closeInChild: [Int32]) throws -> Connector {
-        let (parentEnd, childEnd) = try SyncChannel.pair()
-        let pid = try Processes.fork()
-        if pid == 0 {
-            parentEnd.close()
-            for fd in closeInChild { close(fd) }
-            Processes.setName("cove-net:connector")
-            Processes.dieWithParent()
-            do {
-                try Namespaces.join(.user, fd: userFD, describe: "join the container's user namespace")
-                try Namespaces.join(.network, fd: netFD, describe: "join the container's network namespace")
-                close(userFD)
-                close(netFD)
-                try childEnd.send(.ready)
-            } catch {
-                let e = (error as? SyscallError)?.errno ?? EIO
-                try? childEnd.send(.failure(errno: e, message: "\(error)"))
-                _exit(1)
-            }
-            Connector.serve(childEnd.fd)
-        }
-        childEnd.close()
-        close(userFD)
-        close(netFD)
-        let connector = Connector(pid: pid, channel: parentEnd.fd)
-        switch try? parentEnd.receive() {
-        case .ready?:
-            return connector
-        case let .failure(e, message)?:
-            connector.stop()
-            throw SetupFailure(errno: e, message: message)
-        default:
-            connector.stop()
-            throw SetupFailure(errno: EPROTO, message: "the connector ended before it joined the container's namespaces")
         }
     }
 

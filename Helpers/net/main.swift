@@ -35,15 +35,22 @@ func main() -> Int32 {
             return try PastaHook.run(pasta: pasta, args)
         }
         if args.ociHook { try OCIHook.detach(&args) }
-        let handoff = try args.tapChannel.map { try TapHandoff.receive(SyncChannel(fd: $0)) }
+        var handoff: TapHandoff?
+        if let channel = reportTo {
+            args = try NetArguments(try TapHandoff.receiveArguments(channel) + ["--tap-channel", String(channel.fd)])
+            handoff = try TapHandoff.receive(channel)
+        }
         // The pidfd first: opened before setup, it catches an exit during it.
         // Without --pid the tap fd (the tun socket's reference) and the
         // connector keep the network namespace alive, so its end cannot be
         // seen: NamespaceWatch looks for its last process instead.
         let exitFD = try handoff?.pidFD ?? args.pid.map { try Processes.openPidFD($0) }
         let (tap, connector) = try handoff.map { h in
-            (h.tap, try TapSetup.startConnector(userFD: h.userFD, netFD: h.netFD,
-                                                closeInChild: [h.tap, h.pidFD, h.channel.fd]))
+            defer { close(h.userFD); close(h.netFD) }
+            // Persistent, as the hook's: the namespace dies with the container.
+            return try TapSetup.openTap(userFD: h.userFD, netFD: h.netFD, netns: "of the container",
+                                        userns: "of the container", mtu: args.mtu, ipv6: args.enableIPv6,
+                                        persistent: true, closeInChild: [h.pidFD, h.channel.fd])
         } ?? TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu,
                               ipv6: args.enableIPv6, persistent: args.ociHook,
                               closeInChild: [exitFD, args.readyFD].compactMap { $0 })

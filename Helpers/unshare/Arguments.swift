@@ -25,19 +25,20 @@ struct Arguments {
     static let shapes: [String: CommandShape] = [
         "create": CommandShape(
             values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
-                     "--console-socket": "console-socket", "--preserve-fds": "preserve-fds"],
+                     "--console-socket": "console-socket", "--preserve-fds": "preserve-fds",
+                     "--network-fd": "network-fd"],
             flags: ["--no-pivot": "no-pivot", "--no-new-keyring": "no-new-keyring", "--monitor": "monitor"],
-            usage: "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--monitor] ID"),
+            usage: "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--network-fd FD] [--monitor] ID"),
         "run": CommandShape(
             values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
                      "--console-socket": "console-socket", "--preserve-fds": "preserve-fds",
                      "--output-log": "output-log", "--output-log-max": "output-log-max",
-                     "--exit-command": "exit-command"],
+                     "--exit-command": "exit-command", "--network-fd": "network-fd"],
             flags: ["--detach": "detach", "-d": "detach", "--no-pivot": "no-pivot",
                     "--no-new-keyring": "no-new-keyring", "--keep": "keep", "--monitor": "monitor"],
             lists: ["--exit-command-arg": "exit-command-arg"],
             usage: "run [--bundle DIR] [--detach [--monitor [--output-log FILE [--output-log-max BYTES]] "
-                + "[--exit-command PATH [--exit-command-arg ARG]...]]] [--pid-file FILE] ID"),
+                + "[--exit-command PATH [--exit-command-arg ARG]...]]] [--pid-file FILE] [--network-fd FD] ID"),
         "start": CommandShape(usage: "start ID"),
         "state": CommandShape(usage: "state ID"),
         "kill": CommandShape(flags: ["--all": "all", "-a": "all"], usage: "kill [--all] ID [SIGNAL]"),

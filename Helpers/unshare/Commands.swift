@@ -46,6 +46,14 @@ enum Commands {
             }
             r.exitCommand = [path] + (a.lists["exit-command-arg"] ?? [])
         }
+        if let f = a.values["network-fd"] {
+            guard let n = Int32(f), n >= 3, fcntl(n, F_GETFD) >= 0 else {
+                throw Arguments.UsageError(description: "--network-fd \(f) is not an open descriptor")
+            }
+            // Ours alone: not the container's, nor any helper's.
+            _ = fcntl(n, F_SETFD, FD_CLOEXEC)
+            r.networkFD = n
+        }
         if let m = a.values["output-log-max"] {
             guard let n = Int64(m), n >= 0 else { throw Arguments.UsageError(description: "--output-log-max \(m) is not a size in bytes") }
             r.outputLogMax = n

@@ -35,8 +35,7 @@ enum Features {
             ("annotations", .object([
                 ("io.github.cove.version", .string(version)),
                 (ContainerTap.helperAnnotation, .string("JSON array: a network helper's path and arguments, "
-                                                        + "started before the container and handed its tap")),
-                (ContainerTap.tapAnnotation, .string("mtu=N[,ipv6]: the tap init makes for the network helper")),
+                                                        + "started before the container and handed its namespaces")),
             ])),
         ])
     }

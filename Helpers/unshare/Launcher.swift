@@ -22,6 +22,9 @@ enum Launcher {
         /// With --monitor: run once the container has ended and its exit is
         /// recorded (conmon's --exit-command: the front's cleanup, `--rm`).
         var exitCommand: [String] = []
+        /// --network-fd: the network helper of the config's annotation,
+        /// started by the caller already; this is its channel.
+        var networkFD: Int32?
     }
 
     static func readSpec(bundle: String) throws -> RuntimeSpec {
@@ -133,7 +136,8 @@ enum Launcher {
         if case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
         // Started first, to load while the container is made; init's end
         // goes with init, ours is closed once init exists.
-        ctx.networkChannel = try ctx.network?.start(bundle: ctx.bundle)
+        if ctx.network == nil, let fd = r.networkFD { close(fd) }
+        ctx.networkChannel = try ctx.network?.connect(bundle: ctx.bundle, started: r.networkFD.map { SyncChannel(fd: $0) })
         defer { ctx.networkChannel?.close() }
         let (parentEnd, childEnd) = try SyncChannel.pair()
         let userFlag = ctx.newUserNamespace ? NamespaceKind.user.cloneFlag : 0
@@ -220,7 +224,7 @@ enum Launcher {
                 ready = true
             case .failure, .execFailure:
                 throw RuntimeError(reported: m) ?? RuntimeError("container setup failed")
-            case .mapsWritten, .handoff:
+            case .mapsWritten, .handoff, .networkArguments:
                 throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
             }
         }

@@ -4,30 +4,29 @@ import Glibc
 import CoveLinux
 import CoveModel
 
-/// The front's network helper, started by cove-unshare rather than as a
-/// createRuntime hook. A hook runs after init has made its namespaces and
-/// the container waits for it from its exec to its answer; started here,
-/// before the container is made, the helper loads and initialises while
-/// the container is set up, and the container waits only for the tap it
-/// hands over. The config says so in two annotations of its own (as crun
-/// reads run.oci.* ones):
-/// - io.cove.network.helper: a JSON array, the helper's path and arguments;
-///   cove-unshare adds `--tap-channel 3 --bundle DIR`.
-/// - io.cove.network.tap: `mtu=N[,ipv6]`, the tap init makes.
-/// Init, first thing, makes tap0 in the container's network namespace
-/// (ContainerTap) and sends it, its user and network namespaces and a
-/// pidfd of itself on the channel; the helper finishes its setup while
-/// init builds the root; before pivot_root init waits for `.ready` or the
-/// helper's failure.
+/// The front's network helper, started before the container is made rather
+/// than as a createRuntime hook. A hook runs after init has made its
+/// namespaces and the container waits for it from its exec to its answer;
+/// started first, the helper loads while the container is set up, and
+/// makes the container's tap while init builds the root. The config names
+/// it in an annotation of its own (as crun reads run.oci.* ones):
+/// io.cove.network.helper, a JSON array of the helper's absolute path and
+/// arguments.
+///
+/// The helper runs as `PATH --tap-channel 3` with a SOCK_SEQPACKET channel
+/// on fd 3: cove-unshare starts it, or the caller did already and passes
+/// the channel as --network-fd (the front does, so that the helper loads
+/// while the front itself works). On the channel cove-unshare sends the
+/// helper's arguments (with --bundle DIR); init, first thing, sends its
+/// user and network namespaces and a pidfd of itself and, before
+/// pivot_root, waits for `.ready` or the helper's failure, which fails the
+/// container's start with the helper's own line.
 struct NetworkHandoff {
     var helper: [String]
-    var mtu: Int
-    var ipv6: Bool
 
     /// nil when the config has no helper annotation.
     init?(_ spec: RuntimeSpec, configPath: String) throws {
-        let notes = spec.annotations
-        guard let text = notes.first(where: { $0.0 == ContainerTap.helperAnnotation })?.1 else { return nil }
+        guard let text = spec.annotations.first(where: { $0.0 == ContainerTap.helperAnnotation })?.1 else { return nil }
         let bad = { (what: String) in
             RuntimeError("\(configPath): annotation \(ContainerTap.helperAnnotation): \(what)", errno: EINVAL)
         }
@@ -35,48 +34,50 @@ struct NetworkHandoff {
               let path = argv.first, path.hasPrefix("/") else {
             throw bad("expected a JSON array of strings, the helper's absolute path first")
         }
-        guard linuxHasNewNetworkNamespace(spec) else {
+        guard let ns = spec.linux?.namespace(.network), ns.path == nil else {
             throw bad("the container needs a network namespace of its own (add {\"type\": \"network\"} to linux.namespaces)")
         }
         helper = argv
-        mtu = 65520
-        ipv6 = false
-        let tap = notes.first(where: { $0.0 == ContainerTap.tapAnnotation })?.1 ?? ""
-        for option in tap.split(separator: ",") {
-            if option == "ipv6" { ipv6 = true } else if option.hasPrefix("mtu="), let n = Int(option.dropFirst(4)),
-                                                         n >= 576, n <= 65521 { mtu = n } else {
-                throw RuntimeError("\(configPath): annotation \(ContainerTap.tapAnnotation): unknown option \"\(option)\" "
-                                   + "(expected mtu=576…65521 and ipv6)", errno: EINVAL)
-            }
-        }
     }
 
-    /// Starts the helper in a session of its own with stdio on /dev/null
-    /// (its failures come back on the channel). Returns init's end.
-    func start(bundle: String) throws -> SyncChannel {
-        let (initEnd, helperEnd) = try SyncChannel.pair()
-        defer { helperEnd.close() }
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        guard null >= 0 else { throw SyscallError("open /dev/null") }
-        defer { close(null) }
-        var options = Spawn.Options()
-        options.fds = [(0, null), (1, null), (2, null), (3, helperEnd.fd)]
-        options.newSession = true
-        do {
-            _ = try Spawn.spawn(helper[0], helper + ["--tap-channel", "3", "--bundle", bundle],
-                                env: Spawn.currentEnvironment, options: options)
-        } catch {
-            initEnd.close()
-            throw RuntimeError("cannot start the network helper \(helper[0]): \(error)", errno: EIO)
+    /// The helper's channel, with its arguments sent: `started` when the
+    /// caller started it (--network-fd), else it is started now, in a
+    /// session of its own with stdio on /dev/null (its failures come back
+    /// on the channel). Returns the end init keeps.
+    func connect(bundle: String, started: SyncChannel?) throws -> SyncChannel {
+        let channel: SyncChannel
+        if let started {
+            channel = started
+        } else {
+            let (ours, helperEnd) = try SyncChannel.pair()
+            defer { helperEnd.close() }
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            guard null >= 0 else { throw SyscallError("open /dev/null") }
+            defer { close(null) }
+            var options = Spawn.Options()
+            options.fds = [(0, null), (1, null), (2, null), (3, helperEnd.fd)]
+            options.newSession = true
+            do {
+                _ = try Spawn.spawn(helper[0], [helper[0], "--tap-channel", "3"], env: Spawn.currentEnvironment,
+                                    options: options)
+            } catch {
+                ours.close()
+                throw RuntimeError("cannot start the network helper \(helper[0]): \(error)", errno: EIO)
+            }
+            channel = ours
         }
-        return initEnd
+        let args = JSON.array((Array(helper.dropFirst()) + ["--bundle", bundle]).map { .string($0) })
+        do { try channel.send(.networkArguments(args.serialized())) } catch {
+            channel.close()
+            throw RuntimeError("the network helper \(helper[0]) is gone: \(error)", errno: EPIPE)
+        }
+        return channel
     }
 
     /// In init, in the container's namespaces, first thing: the helper
-    /// finishes its setup while init builds the root.
+    /// makes the tap while init builds the root.
     func handOver(on channel: SyncChannel) throws {
-        let tap = try ContainerTap.create(mtu: mtu, ipv6: ipv6, persistent: true)
-        var fds = [tap]
+        var fds: [Int32] = []
         defer { for fd in fds { close(fd) } }
         for ns in ["user", "net"] {
             let fd = open("/proc/self/ns/\(ns)", O_RDONLY | O_CLOEXEC)
@@ -84,7 +85,7 @@ struct NetworkHandoff {
             fds.append(fd)
         }
         fds.append(try Processes.openPidFD(getpid()))
-        for (part, fd) in zip(["tap", "userns", "netns", "pidfd"], fds) {
+        for (part, fd) in zip(["userns", "netns", "pidfd"], fds) {
             try channel.send(.handoff(part), fd: fd)
         }
     }
@@ -100,9 +101,4 @@ struct NetworkHandoff {
             throw RuntimeError("the network helper \(helper[0]) ended before the network was up", errno: EPIPE)
         }
     }
-}
-
-private func linuxHasNewNetworkNamespace(_ spec: RuntimeSpec) -> Bool {
-    guard let ns = spec.linux?.namespace(.network) else { return false }
-    return ns.path == nil
 }

@@ -169,7 +169,14 @@ struct ContainerRun: ParsableCommand {
 
     static func run(_ flags: RunArgs) throws {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
-        let record = try failing125 { try flags.createContainer(engine, startsAttached: !flags.detach) }
+        // Attached: cove-net loads while the container is made (a detached
+        // container's is its monitor's child, started by cove-unshare).
+        let network = flags.detach ? nil : engine.startNetworkHelper(network: flags.network)
+        let record: ContainerRecord
+        do { record = try failing125 { try flags.createContainer(engine, startsAttached: !flags.detach) } } catch {
+            network?.close()
+            throw error
+        }
         if flags.detach {
             try failing125 {
                 do { try engine.startDetached(record) } catch {
@@ -182,7 +189,7 @@ struct ContainerRun: ParsableCommand {
         }
         let code: Int32
         do {
-            code = try failing125 { try engine.runAttached(record, fresh: true, recordExit: !flags.remove) }
+            code = try failing125 { try engine.runAttached(record, fresh: true, recordExit: !flags.remove, network: network) }
         } catch {
             // Not started: --rm removes it all the same, as docker does;
             // else it stays, created and never started.

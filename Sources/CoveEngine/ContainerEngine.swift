@@ -288,12 +288,33 @@ public struct ContainerEngine {
         // cove-net: started by cove-unshare before the container is made,
         // handed the tap its init makes (see cove-unshare's NetworkHandoff).
         let helperArgs = [net] + args
-        let mtu = args.lastIndex(of: "--mtu").map { args[$0 + 1] } ?? "65520"
         let notes = (config["annotations"]?.objectValue ?? []) + [
             (ContainerTap.helperAnnotation, .string(JSON.array(helperArgs.map { .string($0) }).serialized())),
-            (ContainerTap.tapAnnotation, .string("mtu=\(mtu)")),
         ]
         return config.setting("annotations", .object(notes))
+    }
+
+    /// cove-net for `--network` (slirp4netns, the default) started now,
+    /// before the container is made, so that it loads while the front and
+    /// cove-unshare work: it waits on the returned channel, which
+    /// cove-unshare takes as --network-fd and on which it sends cove-net
+    /// its arguments (see cove-unshare's NetworkHandoff). nil for the other
+    /// modes or when it cannot start (cove-unshare starts it then).
+    public func startNetworkHelper(network: String) -> SyncChannel? {
+        guard ["slirp4netns", "slirp", ""].contains(Self.networkMode(network).mode),
+              let net = helpers.find("cove-net"), let (ours, theirs) = try? SyncChannel.pair() else { return nil }
+        defer { theirs.close() }
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        var options = Spawn.Options()
+        options.fds = [(0, null), (1, null), (2, null), (3, theirs.fd)]
+        options.newSession = true
+        guard null >= 0, (try? Spawn.spawn(net, [net, "--tap-channel", "3"], env: Spawn.currentEnvironment,
+                                           options: options)) != nil else {
+            ours.close()
+            return nil
+        }
+        return ours
     }
 
     static func pastaPath() throws -> String {
@@ -370,7 +391,12 @@ public struct ContainerEngine {
     /// `fresh`: made by `create` with `startsAttached` just now, so its
     /// record says started already. `recordExit` false: the caller removes
     /// the container next (`--rm`), so its exit is not written down.
-    public func runAttached(_ r: ContainerRecord, fresh: Bool = false, recordExit: Bool = true) throws -> Int32 {
+    /// `network`: the channel of a cove-net started by startNetworkHelper,
+    /// handed to cove-unshare (and closed here).
+    public func runAttached(_ r: ContainerRecord, fresh: Bool = false, recordExit: Bool = true,
+                            network: SyncChannel? = nil) throws -> Int32 {
+        var network = network
+        defer { network?.close() }
         if case .running = containers.condition(r) { throw EngineError("container \(r.name) is already running") }
         try clearRuntimeState(r)
         clearNetworkRecord(r)
@@ -394,8 +420,15 @@ public struct ContainerEngine {
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         if !r.interactive && !r.tty && null >= 0 { spawnOptions.fds = [(0, null)] }
         defer { if null >= 0 { close(null) } }
-        let pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), "--pid-file", pidFile, r.id],
-                                  env: Spawn.currentEnvironment, options: spawnOptions)
+        var networkArgs: [String] = []
+        if let network {
+            spawnOptions.fds.append((3, network.fd))
+            networkArgs = ["--network-fd", "3"]
+        }
+        let pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), "--pid-file", pidFile]
+                                  + networkArgs + [r.id], env: Spawn.currentEnvironment, options: spawnOptions)
+        network?.close()
+        network = nil
         let status = Processes.waitForwardingSignals(pid)
         Processes.reapRemaining(seconds: 2)
         let started = Files.exists(pidFile)

@@ -427,8 +427,7 @@ public enum DNSFrames {
 /// network namespace: tap0 with 10.0.2.100/24, the MTU, loopback up and
 /// the default route via 10.0.2.2 (and, with IPv6, fd00::100/64 via
 /// fd00::2). cove-net's tap child calls it after joining the container's
-/// namespaces; cove-unshare's init calls it in its own before handing the
-/// fd to cove-net.
+/// namespaces.
 public enum ContainerTap {
     public static let device = "tap0"
     public static let address = IPv4Address(10, 0, 2, 100)
@@ -473,9 +472,8 @@ public enum ContainerTap {
         return fd
     }
 
-    /// The annotations by which the front asks cove-unshare to start the
-    /// network helper itself, at once, and to hand it the tap its init
-    /// makes (see cove-unshare's NetworkHandoff).
+    /// The annotation by which the front asks cove-unshare to start the
+    /// network helper before the container and hand it the container's
+    /// namespaces (see cove-unshare's NetworkHandoff).
     public static let helperAnnotation = "io.cove.network.helper"
-    public static let tapAnnotation = "io.cove.network.tap"
 }

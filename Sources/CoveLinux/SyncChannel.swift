@@ -27,7 +27,7 @@ public struct SyncChannel: Sendable {
 
     /// The next message and the fd that came with it (-1 for none).
     public func receiveWithFD() throws -> (SyncMessage, Int32)? {
-        var buf = [UInt8](repeating: 0, count: 8192)
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
         var passed: Int32 = -1
         let n = buf.withUnsafeMutableBytes { cove_recv_packet(fd, $0.baseAddress, UInt($0.count), &passed) }
         if n == 0 { return nil }

@@ -26,6 +26,8 @@ public enum SyncMessage: Equatable, Sendable {
     /// The fd that comes with this message is the named one (the tap
     /// handoff from the container's init to cove-net).
     case handoff(String)
+    /// The network helper's arguments, a JSON array.
+    case networkArguments(String)
     /// The program itself could not be found or run: 127 or 126 to the caller.
     case execFailure(errno: Int32, message: String)
 
@@ -53,6 +55,7 @@ public enum SyncMessage: Equatable, Sendable {
         case let .failure(e, m): return join(["fail", String(e), m])
         case let .execFailure(e, m): return join(["execfail", String(e), m])
         case let .handoff(name): return join(["fd", name])
+        case let .networkArguments(json): return join(["netargs", json])
         }
     }
 
@@ -76,6 +79,7 @@ public enum SyncMessage: Equatable, Sendable {
             guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
             self = .execFailure(errno: e, message: parts[2])
         case "fd": guard parts.count == 2 else { return nil }; self = .handoff(parts[1])
+        case "netargs": guard parts.count >= 2 else { return nil }; self = .networkArguments(parts[1...].joined(separator: "\u{1F}"))
         default: return nil
         }
     }

@@ -127,16 +127,16 @@ struct NetTests {
     }
 
     /// The front's way: cove-unshare starts cove-net itself from the
-    /// config's io.cove.network.* annotations before it makes the
-    /// container; init makes tap0 (with the MTU the annotation names) in
-    /// its own network namespace and hands it over; cove-net records itself
-    /// in the bundle and ends with the container.
+    /// config's io.cove.network.helper annotation before it makes the
+    /// container and sends it its arguments; init hands over its
+    /// namespaces; cove-net makes tap0 there (with the MTU it was given),
+    /// records itself in the bundle and ends with the container.
     @Test func coveUnshareStartsCoveNetAndHandsItTheTap() throws {
         let b = try Bundle("handoff")
         let (server, port) = try NetTests.hostServer(in: b.dir)
-        let helper = try JSONSerialization.data(withJSONObject: [Harness.binary("cove-net"), "--allow-host-loopback"])
-        b.config["annotations"] = ["io.cove.network.helper": String(decoding: helper, as: UTF8.self),
-                                   "io.cove.network.tap": "mtu=9000"]
+        let helper = try JSONSerialization.data(withJSONObject: [Harness.binary("cove-net"), "--allow-host-loopback",
+                                                                 "--mtu", "9000"])
+        b.config["annotations"] = ["io.cove.network.helper": String(decoding: helper, as: UTF8.self)]
         let r = try b.sh("ip -o link show tap0; ip -4 -o addr show tap0; nc -w 5 10.0.2.2 \(port)", id: "ho1")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("mtu 9000") && r.stdout.contains("10.0.2.100/24"), "\(r.stdout)")
