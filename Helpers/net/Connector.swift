@@ -77,10 +77,16 @@ struct Connector {
         return (fd, e)
     }
 
+    /// At a quick end: killed, left for its new parent to reap.
+    func kill() {
+        close(channel)
+        Glibc.kill(pid, SIGKILL)
+    }
+
     /// At cove-net's end: the connector goes with it.
     func stop() {
         close(channel)
-        kill(pid, SIGKILL)
+        Glibc.kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }

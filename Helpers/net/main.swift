@@ -102,7 +102,13 @@ func main() -> Int32 {
         if let quiet = args.stderrAfterReady { dup2(quiet, 2) }
         switch try stack.run() {
         case .processExited:
-            return 0
+            // The container is gone and its caller may be waiting for us:
+            // no orderly teardown (the kernel closes every socket), only
+            // what the kernel would leave, the DNS socket's directory. The
+            // connector is killed, not waited for.
+            tcpDNS?.closeAll()
+            connector.kill()
+            _exit(0)
         case .namespaceEmpty:
             NetLog.info("no process left in \(args.netns): stopping")
             return 0

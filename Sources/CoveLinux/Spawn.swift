@@ -160,16 +160,24 @@ extension Processes {
     public static func reapRemaining(seconds: Double) -> Bool {
         let deadline = Clock.monotonicMilliseconds() + seconds * 1000
         // Helpers end within a millisecond or so of the container (cove-net
-        // watches its pidfd): look often at first, then back off.
-        var pause: UInt32 = 100
+        // watches its pidfd): SIGCHLD, blocked and waited for, says when,
+        // rather than a poll that oversleeps. Blocked before the first
+        // look, so that an exit between a look and the wait stays pending.
+        var chld = sigset_t()
+        sigemptyset(&chld)
+        sigaddset(&chld, SIGCHLD)
+        var old = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &chld, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
         while true {
             var status: Int32 = 0
             let r = waitpid(-1, &status, WNOHANG)
             if r > 0 { continue }
             if r < 0 { return true }   // ECHILD: none left
-            if Clock.monotonicMilliseconds() > deadline { return false }
-            usleep(pause)
-            pause = min(pause * 2, 5_000)
+            let left = deadline - Clock.monotonicMilliseconds()
+            if left <= 0 { return false }
+            var ts = timespec(tv_sec: Int(left / 1000), tv_nsec: Int(left.truncatingRemainder(dividingBy: 1000) * 1_000_000))
+            _ = sigtimedwait(&chld, nil, &ts)
         }
     }
 }
