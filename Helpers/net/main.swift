@@ -104,8 +104,10 @@ func main() -> Int32 {
         case .processExited:
             // The container is gone and its caller may be waiting for us:
             // no orderly teardown (the kernel closes every socket), only
-            // what the kernel would leave, the DNS socket's directory. The
-            // connector is killed, not waited for.
+            // what the kernel would leave: the API's and the DNS proxy's
+            // sockets in the filesystem. The connector is killed, not
+            // waited for.
+            api?.close()
             tcpDNS?.closeAll()
             connector.kill()
             _exit(0)
