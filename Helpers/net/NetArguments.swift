@@ -17,16 +17,17 @@ struct NetArguments {
     var ociHook = false
     /// With --oci-hook: stderr is pointed here once the network is up.
     var stderrAfterReady: Int32?
-    /// With --oci-hook: the container's bundle (from its state), where the
-    /// serving process records its pid for the front (network.pid).
+    /// The container's bundle (from the hook's state, or --bundle with
+    /// --tap-channel), where the serving process records its pid for the
+    /// front (network.pid).
     var bundle: String?
     /// With --oci-hook: run pasta (this path) instead of libslirp.
     var pasta: String?
     var pastaOptions: [String] = []
-    /// Started by cove-unshare (the front's io.cove.network.helper
-    /// annotation): the container's init sends the tap it made, its
-    /// namespaces and a pidfd of itself on this SOCK_SEQPACKET fd, and
-    /// waits for the answer (ready, or the failure).
+    /// Started before the container (the io.cove.network.helper
+    /// annotation, see TapHandoff): the options, then the container's
+    /// namespaces and a pidfd of its init come on this SOCK_SEQPACKET fd;
+    /// init waits for the answer (ready, or the failure).
     var tapChannel: Int32?
     var help = false
 
@@ -40,12 +41,13 @@ struct NetArguments {
                         [--dns-upstream IP[:PORT]]... [--api-socket PATH] [--ready-fd N]
                cove-net --oci-hook [options but --netns, --userns, --pid]
                cove-net --oci-hook --pasta PATH [--pasta-option OPT]... [--publish ...]...
-               cove-net --tap-channel FD [--bundle DIR] [options but --netns, --userns, --pid]
+               cove-net --tap-channel FD
         cove-net runs until the process --pid names exits (without --pid, until it is killed).
         With --oci-hook it is a createRuntime hook: the container's state on stdin names the
         process; it returns once the network is up and keeps serving in the background.
-        With --tap-channel (started by cove-unshare) the container's init sends its tap device,
-        namespaces and a pidfd of itself on that fd; cove-net answers once the network is up.
+        With --tap-channel (started before the container, see cove-unshare(1)) its options, then
+        the container's namespaces and a pidfd of its init come on that fd; cove-net makes tap0
+        there and answers once the network is up.
         """
 
     init(_ argv: [String]) throws {
