@@ -44,6 +44,16 @@ struct LaunchContext {
         linux.namespaces.allSatisfy { $0.path == nil } && !has(.time)
     }
 
+    /// With cloneAllAtOnce and a new user namespace: the namespaces init
+    /// makes itself, by unshare, while the parent writes its id maps (it
+    /// has every capability in its new user namespace, mapped or not). A
+    /// network namespace costs half a millisecond to make, which then
+    /// leaves the parent's clone for a wait that comes anyway.
+    var unshareInInit: Int32 {
+        guard cloneAllAtOnce && newUserNamespace else { return 0 }
+        return unshareFlags & (NamespaceKind.network.cloneFlag | NamespaceKind.ipc.cloneFlag)
+    }
+
 
 }
 

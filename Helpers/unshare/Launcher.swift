@@ -141,7 +141,8 @@ enum Launcher {
         defer { ctx.networkChannel?.close() }
         let (parentEnd, childEnd) = try SyncChannel.pair()
         let userFlag = ctx.newUserNamespace ? NamespaceKind.user.cloneFlag : 0
-        let child = try Processes.fork(namespaces: ctx.cloneAllAtOnce ? userFlag | ctx.unshareFlags : userFlag)
+        let child = try Processes.fork(namespaces: ctx.cloneAllAtOnce ? (userFlag | ctx.unshareFlags) & ~ctx.unshareInInit
+                                                                  : userFlag)
         if child == 0 {
             parentEnd.close()
             if ctx.cloneAllAtOnce { SetupStage.runAsInit(ctx, channel: childEnd) }

@@ -43,7 +43,10 @@ enum SetupStage {
     /// The child of a clone(2) that made every namespace: it is init.
     static func runAsInit(_ ctx: LaunchContext, channel: SyncChannel) -> Never {
         closeInheritedDescriptors(ctx, channel: channel)
-        do { try awaitMaps(ctx, channel: channel) } catch {
+        do {
+            if ctx.unshareInInit != 0 { try Namespaces.unshare(ctx.unshareInInit) }
+            try awaitMaps(ctx, channel: channel)
+        } catch {
             report(error, channel: channel)
             _exit(1)
         }
