@@ -137,15 +137,25 @@ public struct ContainerEngine {
             try Files.makeDirectories(rootfs, mode: 0o755)
             try Files.makeDirectories(dir + "/upper", mode: 0o755)
             try Files.makeDirectories(dir + "/work", mode: 0o700)
-            // Layers by short relative names (l/0 is the bottom), resolved
-            // by cove-unshare from the bundle (this directory): a page of
-            // mount data holds hundreds of them, where absolute paths to
-            // layers/<64 hex> would stop at about 37.
-            try Files.makeDirectories(dir + "/l", mode: 0o700)
-            for (i, layer) in layers.enumerated() where symlink(layer, dir + "/l/\(i)") != 0 && errno != EEXIST {
-                throw SyscallError("link layer \(i) at \(dir)/l/\(i)")
+            // Layers by relative paths, resolved by cove-unshare (and
+            // fuse-overlayfs) from the bundle, this directory: from the
+            // store's own layers, ../../layers/<64 hex>, which a page of
+            // mount data holds about 50 of; else, or for more, by short
+            // names (l/0 is the bottom) that a page holds hundreds of, at
+            // the price of a directory and a symlink per layer.
+            let lower: String
+            let inStore = paths.layers + "/"
+            let direct = layers.reversed().map { $0.hasPrefix(inStore) ? "../../layers/" + $0.dropFirst(inStore.count) : "" }
+            if !direct.contains(""), direct.reduce(0, { $0 + $1.utf8.count + 1 }) < 3000,
+               Files.sameFile(dir + "/../../layers", paths.layers) {
+                lower = direct.joined(separator: ":")
+            } else {
+                try Files.makeDirectories(dir + "/l", mode: 0o700)
+                for (i, layer) in layers.enumerated() where symlink(layer, dir + "/l/\(i)") != 0 && errno != EEXIST {
+                    throw SyscallError("link layer \(i) at \(dir)/l/\(i)")
+                }
+                lower = layers.indices.reversed().map { "l/\($0)" }.joined(separator: ":")
             }
-            let lower = layers.indices.reversed().map { "l/\($0)" }.joined(separator: ":")
             var opts = ["lowerdir=" + lower, "upperdir=\(dir)/upper", "workdir=\(dir)/work"]
             if volatile { opts.append("volatile") }
             let type: String

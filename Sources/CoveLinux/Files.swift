@@ -194,6 +194,12 @@ public enum Files {
         return normalize(joined)
     }
 
+    /// Whether two paths lead to one file (device and inode, symlinks followed).
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
+    }
+
     public static func normalize(_ path: String) -> String {
         // Over the bytes: "." and ".." are ASCII, and String's split and
         // comparisons cost more than the rest of a container's bundle.
