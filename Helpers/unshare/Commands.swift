@@ -54,6 +54,13 @@ enum Commands {
             _ = fcntl(n, F_SETFD, FD_CLOEXEC)
             r.networkFD = n
         }
+        if let f = a.values["early-fd"] {
+            guard mode == .run(detach: false), let n = Int32(f), n >= 3, fcntl(n, F_GETFD) >= 0 else {
+                throw Arguments.UsageError(description: "--early-fd \(f): expected an open descriptor, for run in the foreground")
+            }
+            _ = fcntl(n, F_SETFD, FD_CLOEXEC)
+            r.earlyFD = n
+        }
         if let m = a.values["output-log-max"] {
             guard let n = Int64(m), n >= 0 else { throw Arguments.UsageError(description: "--output-log-max \(m) is not a size in bytes") }
             r.outputLogMax = n

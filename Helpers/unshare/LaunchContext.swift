@@ -29,6 +29,9 @@ struct LaunchContext {
     /// hands it the tap on `networkChannel`, started before the first fork.
     let network: NetworkHandoff?
     var networkChannel: SyncChannel?
+    /// Namespaces the early child (--early-fd) made before the config was
+    /// read: the middle stage makes only the others.
+    var alreadyUnshared: Int32 = 0
 
     /// Namespaces to create with unshare(2) in the setup stage (not user).
     var unshareFlags: Int32 {

@@ -25,6 +25,9 @@ enum Launcher {
         /// --network-fd: the network helper of the config's annotation,
         /// started by the caller already; this is its channel.
         var networkFD: Int32?
+        /// --early-fd: started before the bundle is complete; `.bundleReady`
+        /// on this channel says it is (its end: the caller gave up).
+        var earlyFD: Int32?
     }
 
     static func readSpec(bundle: String) throws -> RuntimeSpec {
@@ -98,30 +101,78 @@ enum Launcher {
         try StateStore.validate(id: r.id)
         if store.exists(r.id) { throw RuntimeError("container \(r.id) already exists", errno: EEXIST) }
         RuntimeLog.phase("start")
-        var ctx = try prepare(r, store: store)
-        RuntimeLog.phase("config read")
-        // As crun: work from the bundle. Relative paths in mount options
-        // (an overlay's lowerdir=l/0:l/1…, which keeps a many-layered
-        // image within the kernel's one page of mount data) resolve there,
-        // for init and for a fuse-overlayfs server alike.
-        if chdir(ctx.bundle) != 0 { throw SyscallError("chdir to the bundle \(ctx.bundle)") }
-        if ctx.linux.resources.map({ !isEmptyResources($0) }) ?? false {
-            RuntimeLog.logger.warning("cgroup resources ignored: no delegated cgroup v2 subtree for this user")
-        }
-        if Environment.threadCount() != 1 {
-            throw RuntimeError("cove-unshare must be single-threaded to create namespaces", errno: EINVAL)
-        }
-        try store.reserve(r.id)
         var keep = false
+        var reserved = false
         var initPid: pid_t = 0
         var stagePid: pid_t = 0
         defer {
             if !keep {
                 if initPid > 0 { kill(initPid, SIGKILL); _ = try? Processes.wait(initPid) }
                 if stagePid > 0 { kill(stagePid, SIGKILL); _ = try? Processes.wait(stagePid) }
-                FuseRoot.stop(id: r.id, store: store)
-                try? store.remove(r.id)
+                if reserved {
+                    FuseRoot.stop(id: r.id, store: store)
+                    try? store.remove(r.id)
+                }
             }
+        }
+        if Environment.threadCount() != 1 {
+            throw RuntimeError("cove-unshare must be single-threaded to create namespaces", errno: EINVAL)
+        }
+        // --early-fd: the user namespace and its maps now, while the caller
+        // still writes the bundle; the rest once it says the bundle is there.
+        var early: (channel: SyncChannel, mapsFailure: Error?)?
+        if let goFD = r.earlyFD {
+            try store.reserve(r.id)
+            reserved = true
+            if case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
+            let (parentEnd, childEnd) = try SyncChannel.pair()
+            let child = try Processes.fork(namespaces: NamespaceKind.user.cloneFlag)
+            if child == 0 {
+                parentEnd.close()
+                close(goFD)
+                SetupStage.runEarly(r, store: store, channel: childEnd)
+            }
+            stagePid = child
+            childEnd.close()
+            var mapsFailure: Error?
+            do { try IDMaps.write(pid: child, linux: .empty) } catch { mapsFailure = error }
+            RuntimeLog.phase("early maps written")
+            // Unmapped, the child could not even read the config.
+            if let mapsFailure { throw mapsFailure }
+            early = (parentEnd, nil)
+            // A ^C meanwhile (during a pull, say) is the caller's to act
+            // on: its end then closes this channel, and we clean up.
+            let interrupting = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+            let previous = interrupting.map { signal($0, SIG_IGN) }
+            let go = SyncChannel(fd: goFD)
+            let said = try? go.receive()
+            go.close()
+            for (sig, handler) in zip(interrupting, previous) { signal(sig, handler) }
+            // The caller gave up (its own error is the one to report).
+            guard said == .bundleReady else { throw CallerGaveUp() }
+            RuntimeLog.phase("bundle ready")
+        }
+        var ctx = try prepare(r, store: store)
+        RuntimeLog.phase("config read")
+        if early != nil {
+            guard ctx.newUserNamespace, ctx.linux.uidMappings.isEmpty, ctx.linux.gidMappings.isEmpty,
+                  ctx.linux.namespaces.allSatisfy({ $0.path == nil }), ctx.has(.network), ctx.has(.ipc),
+                  ctx.consoleSocket < 0, ctx.network == nil || r.networkFD != nil else {
+                throw RuntimeError("--early-fd needs a config with new user, network and IPC namespaces, the default "
+                                   + "id maps, no namespace to join, no console socket, and --network-fd for a network helper",
+                                   errno: EINVAL)
+            }
+        }
+        // As crun: work from the bundle. Relative paths in mount options
+        // (an overlay's lowerdir=../../layers/…, l/0:l/1…) resolve there,
+        // for init and for a fuse-overlayfs server alike.
+        if chdir(ctx.bundle) != 0 { throw SyscallError("chdir to the bundle \(ctx.bundle)") }
+        if ctx.linux.resources.map({ !isEmptyResources($0) }) ?? false {
+            RuntimeLog.logger.warning("cgroup resources ignored: no delegated cgroup v2 subtree for this user")
+        }
+        if !reserved {
+            try store.reserve(r.id)
+            reserved = true
         }
         let lock = try FileLock.acquire(store.directory(r.id) + "/lock")
         defer { close(lock) }
@@ -133,36 +184,47 @@ enum Launcher {
         if let fifo = ctx.fifoPath, mkfifo(fifo, 0o600) != 0 { throw SyscallError("create \(fifo)") }
 
         RuntimeLog.phase("state recorded")
-        if case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
+        if early == nil, case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
         // Started first, to load while the container is made; init's end
         // goes with init, ours is closed once init exists.
         if ctx.network == nil, let fd = r.networkFD { close(fd) }
         ctx.networkChannel = try ctx.network?.connect(bundle: ctx.bundle, started: r.networkFD.map { SyncChannel(fd: $0) })
         defer { ctx.networkChannel?.close() }
-        let (parentEnd, childEnd) = try SyncChannel.pair()
-        let userFlag = ctx.newUserNamespace ? NamespaceKind.user.cloneFlag : 0
-        let child = try Processes.fork(namespaces: ctx.cloneAllAtOnce ? (userFlag | ctx.unshareFlags) & ~ctx.unshareInInit
-                                                                  : userFlag)
-        if child == 0 {
-            parentEnd.close()
-            if ctx.cloneAllAtOnce { SetupStage.runAsInit(ctx, channel: childEnd) }
-            SetupStage.run(ctx, channel: childEnd)
-        }
-        RuntimeLog.phase("cloned")
-        if ctx.cloneAllAtOnce { initPid = child } else { stagePid = child }
-        childEnd.close()
-        ctx.networkChannel?.close()
-        ctx.networkChannel = nil
-        // The child is in its new user namespace from the clone on: its
-        // maps are written now, not when it asks (it waits for them all
-        // the same), so newuidmap and newgidmap run while it starts.
+        let parentEnd: SyncChannel
         var mapsWritten = false
         var mapsFailure: Error?
-        if ctx.newUserNamespace {
-            do { try IDMaps.write(pid: child, linux: ctx.linux) } catch { mapsFailure = error }
+        if let early {
+            // The early child makes the other namespaces and init, as the
+            // middle stage does, once it has read the config too.
+            parentEnd = early.channel
             mapsWritten = true
-            RuntimeLog.phase("maps written")
+            mapsFailure = early.mapsFailure
+            try parentEnd.send(.bundleReady)
+        } else {
+            let (ours, childEnd) = try SyncChannel.pair()
+            parentEnd = ours
+            let userFlag = ctx.newUserNamespace ? NamespaceKind.user.cloneFlag : 0
+            let child = try Processes.fork(namespaces: ctx.cloneAllAtOnce ? (userFlag | ctx.unshareFlags) & ~ctx.unshareInInit
+                                                                      : userFlag)
+            if child == 0 {
+                parentEnd.close()
+                if ctx.cloneAllAtOnce { SetupStage.runAsInit(ctx, channel: childEnd) }
+                SetupStage.run(ctx, channel: childEnd)
+            }
+            RuntimeLog.phase("cloned")
+            if ctx.cloneAllAtOnce { initPid = child } else { stagePid = child }
+            childEnd.close()
+            // The child is in its new user namespace from the clone on: its
+            // maps are written now, not when it asks (it waits for them all
+            // the same), so newuidmap and newgidmap run while it starts.
+            if ctx.newUserNamespace {
+                do { try IDMaps.write(pid: child, linux: ctx.linux) } catch { mapsFailure = error }
+                mapsWritten = true
+                RuntimeLog.phase("maps written")
+            }
         }
+        ctx.networkChannel?.close()
+        ctx.networkChannel = nil
         defer { parentEnd.close() }
 
         if ctx.consoleSocket >= 0 { close(ctx.consoleSocket) }
@@ -225,7 +287,7 @@ enum Launcher {
                 ready = true
             case .failure, .execFailure:
                 throw RuntimeError(reported: m) ?? RuntimeError("container setup failed")
-            case .mapsWritten, .handoff, .networkArguments:
+            case .mapsWritten, .handoff, .networkArguments, .bundleReady:
                 throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
             }
         }
@@ -297,3 +359,7 @@ enum Launcher {
         }
     }
 }
+
+/// --early-fd's caller closed the channel before the bundle was ready: it
+/// failed, and says why itself.
+struct CallerGaveUp: Error {}

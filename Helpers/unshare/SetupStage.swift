@@ -26,7 +26,7 @@ enum SetupStage {
             for kind in [NamespaceKind.ipc, .uts, .network, .pid, .cgroup, .time, .mount] {
                 if let path = ctx.linux.namespace(kind)?.path { try Namespaces.join(kind, path: path) }
             }
-            let flags = ctx.unshareFlags
+            let flags = ctx.unshareFlags & ~ctx.alreadyUnshared
             RuntimeLog.phase("joined namespaces")
             if flags != 0 { try Namespaces.unshare(flags) }
             RuntimeLog.phase("unshared namespaces")
@@ -34,6 +34,34 @@ enum SetupStage {
             if pid == 0 { ContainerInit.run(ctx, channel: channel) }
             try channel.send(.initPid(pid))
             _exit(0)
+        } catch {
+            report(error, channel: channel)
+            _exit(1)
+        }
+    }
+
+    /// The namespaces the early child makes at once, before the config
+    /// says so: the costly ones (a network namespace takes half a
+    /// millisecond), made while the parent writes the id maps. A config
+    /// for --early-fd must have both.
+    static let earlyFlags = NamespaceKind.network.cloneFlag | NamespaceKind.ipc.cloneFlag
+
+    /// --early-fd: born in the new user namespace before the bundle was
+    /// complete. It makes earlyFlags' namespaces, waits for the parent's
+    /// word (maps written, bundle ready), reads the config itself and goes
+    /// on as the middle stage.
+    static func runEarly(_ r: Launcher.Request, store: StateStore, channel: SyncChannel) -> Never {
+        Processes.setName("cove:setup")
+        Processes.dieWithParent()
+        do {
+            try Namespaces.unshare(earlyFlags)
+            guard let m = try channel.receive(), m == .bundleReady else { _exit(1) }
+            try? Identity.setIDs(uid: 0, gid: 0)
+            var ctx = try Launcher.prepare(r, store: store)
+            ctx.networkChannel = r.networkFD.map { SyncChannel(fd: $0) }
+            ctx.alreadyUnshared = earlyFlags
+            if chdir(ctx.bundle) != 0 { throw SyscallError("chdir to the bundle \(ctx.bundle)") }
+            run(ctx, channel: channel)
         } catch {
             report(error, channel: channel)
             _exit(1)

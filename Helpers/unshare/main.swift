@@ -68,6 +68,9 @@ func main() -> Int32 {
             RuntimeLog.logger.error("unknown command \(args.command)")
             return 1
         }
+    } catch is CallerGaveUp {
+        // The caller reports its own failure.
+        return 1
     } catch {
         RuntimeLog.logger.error("\(error)")
         if args.command == "run" || args.command == "exec", let code = (error as? RuntimeError)?.exitCode { return code }

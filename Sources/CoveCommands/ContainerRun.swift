@@ -123,9 +123,10 @@ struct RunArgs: Equatable {
 
     /// Creates the container from the flags, pulling the image when the
     /// policy says so.
-    func createContainer(_ engine: ContainerEngine, startsAttached: Bool = false) throws -> ContainerRecord {
+    func createContainer(_ engine: ContainerEngine, startsAttached: Bool = false, presetID: String? = nil) throws -> ContainerRecord {
         var o = try options()
         o.startsAttached = startsAttached
+        o.presetID = presetID
         let image = try ImageResolver.resolve(o.image, policy: o.pull, store: try engine.imageStore, platform: platform,
                                               tlsVerify: tlsVerify)
         return try engine.create(o, image: image)
@@ -172,9 +173,14 @@ struct ContainerRun: ParsableCommand {
         // Attached: cove-net loads while the container is made (a detached
         // container's is its monitor's child, started by cove-unshare).
         let network = flags.detach ? nil : engine.startNetworkHelper(network: flags.network)
+        // And cove-unshare, which makes the user namespace meanwhile.
+        let early = flags.detach ? nil : (try? flags.options()).flatMap { engine.startEarly($0, network: network) }
         let record: ContainerRecord
-        do { record = try failing125 { try flags.createContainer(engine, startsAttached: !flags.detach) } } catch {
+        do {
+            record = try failing125 { try flags.createContainer(engine, startsAttached: !flags.detach, presetID: early?.id) }
+        } catch {
             network?.close()
+            if let early { engine.abandon(early) }
             throw error
         }
         if flags.detach {
@@ -189,7 +195,9 @@ struct ContainerRun: ParsableCommand {
         }
         let code: Int32
         do {
-            code = try failing125 { try engine.runAttached(record, fresh: true, recordExit: !flags.remove, network: network) }
+            code = try failing125 {
+                try engine.runAttached(record, fresh: true, recordExit: !flags.remove, network: network, early: early)
+            }
         } catch {
             // Not started: --rm removes it all the same, as docker does;
             // else it stays, created and never started.

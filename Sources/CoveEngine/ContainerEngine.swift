@@ -63,7 +63,7 @@ public struct ContainerEngine {
                 joined: BundleBuilder.JoinedNetwork? = nil) throws -> ContainerRecord {
 
         let created = Clock.rfc3339Now()
-        var record = try containers.create { id in
+        var record = try containers.create(id: o.presetID) { id in
             var r = ContainerRecord(id: id, name: o.name ?? "", image: record.name.isEmpty ? record.config.shortID : record.name,
                                     imageID: record.config.description, created: created, args: [])
             r.autoRemove = o.autoRemove
@@ -327,6 +327,58 @@ public struct ContainerEngine {
         return ours
     }
 
+    /// cove-unshare for an attached run, started before the container is
+    /// made: it makes the user namespace and has newuidmap and newgidmap
+    /// write its maps while the front resolves the image and writes the
+    /// bundle, then waits on `go` (see cove-unshare --early-fd). For the
+    /// usual shape only: the default id maps (no --userns) and new network
+    /// and IPC namespaces (none, slirp4netns, pasta). nil otherwise.
+    public struct EarlyStart {
+        public let id: String
+        let pid: pid_t
+        let go: SyncChannel
+        let pidFile: String
+    }
+
+    public func startEarly(_ o: RunOptions, network: SyncChannel?) -> EarlyStart? {
+        let mode = Self.networkMode(o.network).mode
+        guard Environment.get("COVE_NO_EARLY") == nil, !o.detach, (o.userns ?? "").isEmpty, ["slirp4netns", "slirp", "", "none", "pasta"].contains(mode),
+              network != nil || ["none", "pasta"].contains(mode),
+              let (unshare, base) = try? runtimeArgs(), let (ours, theirs) = try? SyncChannel.pair() else { return nil }
+        defer { theirs.close() }
+        let id = ContainerStore.newID()
+        guard (try? Files.makeDirectories(paths.runRoot + "/pids", mode: 0o700)) != nil else {
+            ours.close()
+            return nil
+        }
+        let pidFile = paths.runRoot + "/pids/" + id
+        unlink(pidFile)
+        try? Processes.becomeSubreaper()
+        var options = Spawn.Options()
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        if !o.interactive && !o.tty && null >= 0 { options.fds = [(0, null)] }
+        var extra = ["--early-fd", "4"]
+        if let network {
+            options.fds.append((3, network.fd))
+            extra += ["--network-fd", "3"]
+        }
+        options.fds.append((4, theirs.fd))
+        guard let pid = try? Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(id), "--pid-file", pidFile]
+                                         + extra + [id], env: Spawn.currentEnvironment, options: options) else {
+            ours.close()
+            return nil
+        }
+        return EarlyStart(id: id, pid: pid, go: ours, pidFile: pidFile)
+    }
+
+    /// An early start whose container was never made: cove-unshare sees
+    /// its channel end, cleans up and exits without a word.
+    public func abandon(_ e: EarlyStart) {
+        e.go.close()
+        _ = try? Processes.wait(e.pid)
+    }
+
     static func pastaPath() throws -> String {
         guard let pasta = findPasta() else {
             throw EngineError("--network pasta: pasta not found on PATH (\(Environment.get("PATH") ?? "")): "
@@ -404,11 +456,18 @@ public struct ContainerEngine {
     /// `network`: the channel of a cove-net started by startNetworkHelper,
     /// handed to cove-unshare (and closed here).
     public func runAttached(_ r: ContainerRecord, fresh: Bool = false, recordExit: Bool = true,
-                            network: SyncChannel? = nil) throws -> Int32 {
+                            network: SyncChannel? = nil, early: EarlyStart? = nil) throws -> Int32 {
         var network = network
         defer { network?.close() }
-        if case .running = containers.condition(r) { throw EngineError("container \(r.name) is already running") }
-        try clearRuntimeState(r)
+        if let early, early.id != r.id {
+            abandon(early)
+            throw EngineError("internal error: the early start was for container \(early.id), not \(r.id)")
+        }
+        if early == nil {
+            if case .running = containers.condition(r) { throw EngineError("container \(r.name) is already running") }
+            // Not with an early start: its runtime directory is cove-unshare's already.
+            try clearRuntimeState(r)
+        }
         clearNetworkRecord(r)
         try refreshJoinedNetwork(r)
         let (unshare, base) = try runtimeArgs()
@@ -420,8 +479,8 @@ public struct ContainerEngine {
         // runtime directory (a tmpfs as a rule): a file made and removed on
         // every run, which on a disk costs an inode's allocation.
         try Files.makeDirectories(paths.runRoot + "/pids", mode: 0o700)
-        let pidFile = paths.runRoot + "/pids/" + r.id
-        unlink(pidFile)
+        let pidFile = early?.pidFile ?? paths.runRoot + "/pids/" + r.id
+        if early == nil { unlink(pidFile) }
         // Helpers that outlive cove-unshare (cove-net, started as a hook)
         // are reparented here and reaped once the container has ended.
         try? Processes.becomeSubreaper()
@@ -430,13 +489,21 @@ public struct ContainerEngine {
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         if !r.interactive && !r.tty && null >= 0 { spawnOptions.fds = [(0, null)] }
         defer { if null >= 0 { close(null) } }
-        var networkArgs: [String] = []
-        if let network {
-            spawnOptions.fds.append((3, network.fd))
-            networkArgs = ["--network-fd", "3"]
-        }
-        let pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), "--pid-file", pidFile]
+        let pid: pid_t
+        if let early {
+            // It waits with the user namespace made: the bundle is there now.
+            _ = try? early.go.send(.bundleReady)
+            early.go.close()
+            pid = early.pid
+        } else {
+            var networkArgs: [String] = []
+            if let network {
+                spawnOptions.fds.append((3, network.fd))
+                networkArgs = ["--network-fd", "3"]
+            }
+            pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), "--pid-file", pidFile]
                                   + networkArgs + [r.id], env: Spawn.currentEnvironment, options: spawnOptions)
+        }
         network?.close()
         network = nil
         let status = Processes.waitForwardingSignals(pid)

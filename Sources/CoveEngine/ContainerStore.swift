@@ -47,9 +47,12 @@ public struct ContainerStore: Sendable {
     }
 
     /// Reserves a new container: a fresh ID, the name checked and taken.
-    public func create(_ make: (String) -> ContainerRecord) throws -> ContainerRecord {
+    public func create(id preset: String? = nil, _ make: (String) -> ContainerRecord) throws -> ContainerRecord {
         try withLock {
-            let id = ContainerStore.newID()
+            let id = preset ?? ContainerStore.newID()
+            if preset != nil && Files.lstatMode(paths.container(id)) != nil {
+                throw EngineError("container ID \(id) exists already")
+            }
             var record = make(id)
             let taken = Set(list().map(\.name))
             if record.name.isEmpty {
@@ -118,7 +121,7 @@ public struct ContainerStore: Sendable {
         return e["exitedAt"]?.stringValue
     }
 
-    static func newID() -> String {
+    public static func newID() -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
         var g = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &g) }

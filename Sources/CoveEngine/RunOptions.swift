@@ -16,6 +16,9 @@ public struct RunOptions: Sendable {
     /// `cove run` in the foreground: the record is marked started when it
     /// is made, saving runAttached a rewrite of it.
     public var startsAttached = false
+    /// The container's ID, chosen before it is made (an early start of
+    /// cove-unshare, see ContainerEngine.startEarly); nil: a new one.
+    public var presetID: String?
     public var volumes: [String] = []
     public var mounts: [String] = []
     public var tmpfs: [String] = []

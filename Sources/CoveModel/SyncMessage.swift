@@ -28,6 +28,8 @@ public enum SyncMessage: Equatable, Sendable {
     case handoff(String)
     /// The network helper's arguments, a JSON array.
     case networkArguments(String)
+    /// --early-fd: the caller finished the bundle; the early child reads it.
+    case bundleReady
     /// The program itself could not be found or run: 127 or 126 to the caller.
     case execFailure(errno: Int32, message: String)
 
@@ -56,6 +58,7 @@ public enum SyncMessage: Equatable, Sendable {
         case let .execFailure(e, m): return join(["execfail", String(e), m])
         case let .handoff(name): return join(["fd", name])
         case let .networkArguments(json): return join(["netargs", json])
+        case .bundleReady: return join(["bundle!"])
         }
     }
 
@@ -79,6 +82,7 @@ public enum SyncMessage: Equatable, Sendable {
             guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
             self = .execFailure(errno: e, message: parts[2])
         case "fd": guard parts.count == 2 else { return nil }; self = .handoff(parts[1])
+        case "bundle!": self = .bundleReady
         case "netargs": guard parts.count >= 2 else { return nil }; self = .networkArguments(parts[1...].joined(separator: "\u{1F}"))
         default: return nil
         }
