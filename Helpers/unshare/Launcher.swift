@@ -151,6 +151,9 @@ enum Launcher {
             // The caller gave up (its own error is the one to report).
             guard said == .bundleReady else { throw CallerGaveUp() }
             RuntimeLog.phase("bundle ready")
+            // The child reads the config too, alongside: a config it cannot
+            // take (checked below) kills it.
+            try parentEnd.send(.bundleReady)
         }
         var ctx = try prepare(r, store: store)
         RuntimeLog.phase("config read")
@@ -199,7 +202,6 @@ enum Launcher {
             parentEnd = early.channel
             mapsWritten = true
             mapsFailure = early.mapsFailure
-            try parentEnd.send(.bundleReady)
         } else {
             let (ours, childEnd) = try SyncChannel.pair()
             parentEnd = ours

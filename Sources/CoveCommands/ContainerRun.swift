@@ -172,14 +172,18 @@ struct ContainerRun: ParsableCommand {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
         // Attached: cove-net loads while the container is made (a detached
         // container's is its monitor's child, started by cove-unshare).
-        let network = flags.detach ? nil : engine.startNetworkHelper(network: flags.network)
-        // And cove-unshare, which makes the user namespace meanwhile.
+        let network = flags.detach ? nil : engine.networkChannel(network: flags.network)
+        // cove-unshare, which makes the user namespace meanwhile; cove-net
+        // then starts as the container is set up (two cores are kept busy,
+        // not three). Without an early start cove-net starts now.
         let early = flags.detach ? nil : (try? flags.options()).flatMap { engine.startEarly($0, network: network) }
+        let helperStarted = early == nil && network.map { engine.startNetworkHelper($0) } == true
         let record: ContainerRecord
         do {
             record = try failing125 { try flags.createContainer(engine, startsAttached: !flags.detach, presetID: early?.id) }
         } catch {
-            network?.close()
+            network?.runtime.close()
+            if !helperStarted { network?.helper.close() }
             if let early { engine.abandon(early) }
             throw error
         }
@@ -196,7 +200,8 @@ struct ContainerRun: ParsableCommand {
         let code: Int32
         do {
             code = try failing125 {
-                try engine.runAttached(record, fresh: true, recordExit: !flags.remove, network: network, early: early)
+                try engine.runAttached(record, fresh: true, recordExit: !flags.remove, network: network,
+                                       helperStarted: helperStarted, early: early)
             }
         } catch {
             // Not started: --rm removes it all the same, as docker does;

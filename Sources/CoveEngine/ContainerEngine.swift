@@ -304,27 +304,37 @@ public struct ContainerEngine {
         return config.setting("annotations", .object(notes))
     }
 
-    /// cove-net for `--network` (slirp4netns, the default) started now,
-    /// before the container is made, so that it loads while the front and
-    /// cove-unshare work: it waits on the returned channel, which
-    /// cove-unshare takes as --network-fd and on which it sends cove-net
-    /// its arguments (see cove-unshare's NetworkHandoff). nil for the other
-    /// modes or when it cannot start (cove-unshare starts it then).
-    public func startNetworkHelper(network: String) -> SyncChannel? {
+    /// The channel of cove-net for `--network` (slirp4netns, the
+    /// default) when it is started before the container is made (see
+    /// startNetworkHelper): `runtime` goes to cove-unshare as --network-fd,
+    /// which sends cove-net its arguments on it (see cove-unshare's
+    /// NetworkHandoff); `helper` is cove-net's fd 3. nil for the other
+    /// modes, or without cove-net (cove-unshare then says so).
+    public struct NetworkChannel {
+        public let runtime: SyncChannel
+        public let helper: SyncChannel
+        let path: String
+    }
+
+    public func networkChannel(network: String) -> NetworkChannel? {
         guard ["slirp4netns", "slirp", ""].contains(Self.networkMode(network).mode),
-              let net = helpers.find("cove-net"), let (ours, theirs) = try? SyncChannel.pair() else { return nil }
-        defer { theirs.close() }
+              let net = helpers.find("cove-net"), let (runtime, helper) = try? SyncChannel.pair() else { return nil }
+        return NetworkChannel(runtime: runtime, helper: helper, path: net)
+    }
+
+    /// Starts cove-net on the channel's helper end, in a session of its own
+    /// with stdio on /dev/null (its failures come back to the container's
+    /// init), and closes that end. False when it could not start.
+    @discardableResult
+    public func startNetworkHelper(_ c: NetworkChannel) -> Bool {
+        defer { c.helper.close() }
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { if null >= 0 { close(null) } }
         var options = Spawn.Options()
-        options.fds = [(0, null), (1, null), (2, null), (3, theirs.fd)]
+        options.fds = [(0, null), (1, null), (2, null), (3, c.helper.fd)]
         options.newSession = true
-        guard null >= 0, (try? Spawn.spawn(net, [net, "--tap-channel", "3"], env: Spawn.currentEnvironment,
-                                           options: options)) != nil else {
-            ours.close()
-            return nil
-        }
-        return ours
+        return null >= 0 && (try? Spawn.spawn(c.path, [c.path, "--tap-channel", "3"], env: Spawn.currentEnvironment,
+                                              options: options)) != nil
     }
 
     /// cove-unshare for an attached run, started before the container is
@@ -340,7 +350,7 @@ public struct ContainerEngine {
         let pidFile: String
     }
 
-    public func startEarly(_ o: RunOptions, network: SyncChannel?) -> EarlyStart? {
+    public func startEarly(_ o: RunOptions, network: NetworkChannel?) -> EarlyStart? {
         let mode = Self.networkMode(o.network).mode
         guard Environment.get("COVE_NO_EARLY") == nil, !o.detach, (o.userns ?? "").isEmpty, ["slirp4netns", "slirp", "", "none", "pasta"].contains(mode),
               network != nil || ["none", "pasta"].contains(mode),
@@ -360,7 +370,7 @@ public struct ContainerEngine {
         if !o.interactive && !o.tty && null >= 0 { options.fds = [(0, null)] }
         var extra = ["--early-fd", "4"]
         if let network {
-            options.fds.append((3, network.fd))
+            options.fds.append((3, network.runtime.fd))
             extra += ["--network-fd", "3"]
         }
         options.fds.append((4, theirs.fd))
@@ -455,10 +465,16 @@ public struct ContainerEngine {
     /// the container next (`--rm`), so its exit is not written down.
     /// `network`: the channel of a cove-net started by startNetworkHelper,
     /// handed to cove-unshare (and closed here).
+    /// `network`: a cove-net channel (networkChannel); its helper is
+    /// started now unless startNetworkHelper did already. `early`: the
+    /// cove-unshare startEarly started, which gets the go here.
     public func runAttached(_ r: ContainerRecord, fresh: Bool = false, recordExit: Bool = true,
-                            network: SyncChannel? = nil, early: EarlyStart? = nil) throws -> Int32 {
-        var network = network
-        defer { network?.close() }
+                            network: NetworkChannel? = nil, helperStarted: Bool = false,
+                            early: EarlyStart? = nil) throws -> Int32 {
+        var runtimeEnd = network?.runtime
+        defer { runtimeEnd?.close() }
+        var pendingHelper = helperStarted ? nil : network
+        defer { pendingHelper?.helper.close() }
         if let early, early.id != r.id {
             abandon(early)
             throw EngineError("internal error: the early start was for container \(early.id), not \(r.id)")
@@ -489,6 +505,12 @@ public struct ContainerEngine {
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         if !r.interactive && !r.tty && null >= 0 { spawnOptions.fds = [(0, null)] }
         defer { if null >= 0 { close(null) } }
+        // cove-net, when the caller did not start it before it made the
+        // container: it loads while cove-unshare sets the container up.
+        if let h = pendingHelper {
+            startNetworkHelper(h)
+            pendingHelper = nil
+        }
         let pid: pid_t
         if let early {
             // It waits with the user namespace made: the bundle is there now.
@@ -497,15 +519,15 @@ public struct ContainerEngine {
             pid = early.pid
         } else {
             var networkArgs: [String] = []
-            if let network {
-                spawnOptions.fds.append((3, network.fd))
+            if let runtimeEnd {
+                spawnOptions.fds.append((3, runtimeEnd.fd))
                 networkArgs = ["--network-fd", "3"]
             }
             pid = try Spawn.spawn(unshare, base + ["run", "--bundle", paths.container(r.id), "--pid-file", pidFile]
                                   + networkArgs + [r.id], env: Spawn.currentEnvironment, options: spawnOptions)
         }
-        network?.close()
-        network = nil
+        runtimeEnd?.close()
+        runtimeEnd = nil
         let status = Processes.waitForwardingSignals(pid)
         Processes.reapRemaining(seconds: 2)
         let started = Files.exists(pidFile)

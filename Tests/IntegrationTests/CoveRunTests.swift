@@ -17,6 +17,28 @@ struct CoveRunTests {
     }
 
     /// docker's codes: 127 not found, 126 not executable, 125 cove's own failure.
+    /// An attached run starts cove-unshare before it makes the container
+    /// (cove-unshare run --early-fd): one the front then gives up on (here
+    /// the image is missing and may not be pulled) leaves quietly. Only the
+    /// front's line is printed, and nothing of it stays: no runtime state,
+    /// no container, no process.
+    @Test func anEarlyStartTheFrontGivesUpOnLeavesNothing() throws {
+        let runtime = (try FrontFixture.prepared.get()).runroot + "/runtime"
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: runtime)) ?? [])
+        for network in ["none", "slirp4netns"] {
+            let r = try cove(["run", "--rm", "--pull=never", "--network", network, "localhost/no-such-image:\(getpid())", "true"])
+            #expect(r.status == 125, "\(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("--pull=never"), "\(r.stderr)")
+        }
+        // The early cove-unshare ends after the front: it is reaped (the
+        // front waits for it), so its runtime directory is gone now.
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: runtime)) ?? [])
+        #expect(after.subtracting(before).isEmpty, "left in \(runtime): \(after.subtracting(before))")
+        let ps = try cove(["ps", "-a", "-q", "--no-trunc"])
+        #expect(ps.status == 0)
+        for id in after.subtracting(before) { #expect(!ps.stdout.contains(id)) }
+    }
+
     @Test func exitCodesFollowDocker() throws {
         let missing = try cove(["run", "--rm", "--network", "none", img, "no-such-command"])
         #expect(missing.status == 127, "\(missing.stderr)")
