@@ -13,6 +13,8 @@ extension ImageIndex {
     }
 
     static func match(_ text: String, in all: [ImageRecord]) throws -> [ImageRecord] {
+        // A name in full is its own normal form: no parse needed.
+        if !text.isEmpty, let r = all.first(where: { $0.name == text }) { return [r] }
         let name = (try? ImageReference(parsing: text))?.description
         if let name, let r = all.first(where: { $0.name == name || $0.name == text }) { return [r] }
         // podman: images made here (import, tag) are named localhost/NAME.
