@@ -25,6 +25,9 @@ final class GatewayTCP {
     /// Timeouts in a row without the container acknowledging anything
     /// before the connection is reset (about a minute with the backoff).
     static let maxRetries = 12
+    /// Bytes from the container kept for a host socket that took less
+    /// than the window promised (see hold).
+    static let maxHeld = 16 << 20
 
     enum State { case connecting, synReceived, established }
 
@@ -61,12 +64,19 @@ final class GatewayTCP {
         var finSeq: UInt32 = 0
         var finAcked = false
         var dupAcks = 0
+        /// After a retransmission, the furthest sent then: duplicate acks
+        /// count again only once the container acknowledged past it
+        /// (RFC 6582's "recover"), so that the duplicates a go-back
+        /// resend causes do not set off another one.
+        var recover: UInt32 = 0
         var rto = GatewayTCP.initialRTOMs
         var retries = 0
         var deadline: Int64?
-        /// A write to the host socket was short: wait for POLLOUT, then
-        /// tell the container to send again.
+        /// A write to the host socket was short: what it did not take is
+        /// held here (from heldStart on) until it polls writable.
         var wantWrite = false
+        var held: [UInt8] = []
+        var heldStart = 0
         var ackPending = false
         /// Data was dropped: a few identical acks make the container
         /// retransmit at once (fast retransmit) rather than at its timeout.
@@ -82,6 +92,7 @@ final class GatewayTCP {
             containerISN = syn.seq
             rcvNxt = syn.seq &+ 1
             self.iss = iss
+            recover = iss
             sndUna = iss
             sndNxt = iss
             sndMax = iss
@@ -94,6 +105,9 @@ final class GatewayTCP {
             }
             mss = max(536, min(Int(syn.mss ?? 536), mtu - 40))
         }
+
+        /// Both directions ended and acknowledged, nothing held back.
+        var done: Bool { containerFIN && finAcked && held.isEmpty }
 
         /// Room in the container's window for more data.
         var room: Int { TCPSeq.distance(from: sndNxt, to: sndUna &+ UInt32(truncatingIfNeeded: sndWnd)) }
@@ -217,8 +231,15 @@ final class GatewayTCP {
         guard c.state != .connecting else { return }
         if s.flags.contains(.ack) { acknowledged(s, on: c) }
         if c.closed { return }
-        if s.payloadCount > 0 || s.flags.contains(.fin) { data(s, frame, on: c) }
-        if c.containerFIN && c.finAcked { finish(c) }
+        if s.payloadCount > 0 || s.flags.contains(.fin) {
+            data(s, frame, on: c)
+        } else if s.seq != c.rcvNxt {
+            // A window probe or a keepalive (one before rcvNxt): answered
+            // with an ack, as RFC 793 answers any unacceptable segment.
+            mark(c) { $0.ackPending = true }
+        }
+        // An ending connection closes in flush(), once its last ack is out.
+        if c.done { queue(c) }
     }
 
     private func acknowledged(_ s: TCPSegment, on c: Connection) {
@@ -253,7 +274,7 @@ final class GatewayTCP {
             c.mark(pushPending: true)
         } else if advance == 0 && s.payloadCount == 0 && !s.flags.contains(.fin) && !windowChanged && c.sndNxt != c.sndUna {
             c.dupAcks += 1
-            if c.dupAcks == 3 { retransmit(c) }
+            if c.dupAcks == 3 && TCPSeq.lessOrEqual(c.recover, c.sndUna) { retransmit(c) }
         } else if opened {
             c.mark(pushPending: true)
         }
@@ -281,30 +302,64 @@ final class GatewayTCP {
             return
         }
         let skip = -offset
-        var taken = 0
-        if skip < s.payloadCount {
-            if c.wantWrite { return }
+        if skip < s.payloadCount, let base = frame.baseAddress {
+            let start = base + s.payloadOffset + skip
             let count = s.payloadCount - skip
-            let n = frame.baseAddress.map {
-                Glibc.send(c.fd, $0 + s.payloadOffset + skip, count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            } ?? -1
-            if n < 0 {
-                if errno != EAGAIN && errno != EINTR { return abort(c) }
-            } else {
-                taken = n
-                c.rcvNxt = c.rcvNxt &+ UInt32(n)
-            }
-            if taken < count {
-                c.wantWrite = true
-                c.nudge = true
+            if c.held.isEmpty {
+                let n = Glibc.send(c.fd, start, count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                if n < 0 && errno != EAGAIN && errno != EINTR { return abort(c) }
+                let taken = max(0, n)
+                c.rcvNxt = c.rcvNxt &+ UInt32(taken)
+                if taken < count {
+                    if !hold(c, start + taken, count - taken) { return }
+                }
+            } else if !hold(c, start, count) {
                 return
             }
         }
         if s.flags.contains(.fin) && skip <= s.payloadCount {
             c.rcvNxt = c.rcvNxt &+ 1
             c.containerFIN = true
-            shutdown(c.fd, Int32(SHUT_WR))
+            if c.held.isEmpty { shutdown(c.fd, Int32(SHUT_WR)) }
         }
+    }
+
+    /// Keeps bytes the host socket did not take, to write once it polls
+    /// writable. They were inside the window advertised (the socket's
+    /// free space is an estimate: its buffer counts overhead too), so
+    /// they are acknowledged like the rest: dropping them would make the
+    /// container fall back to retransmission, one segment per round trip
+    /// without SACK, and stall on its timeouts. Bounded: beyond
+    /// maxHeld they are dropped after all.
+    private func hold(_ c: Connection, _ p: UnsafeRawPointer, _ count: Int) -> Bool {
+        guard c.held.count + count <= GatewayTCP.maxHeld else {
+            c.nudge = true
+            return false
+        }
+        c.held.append(contentsOf: UnsafeRawBufferPointer(start: p, count: count))
+        c.rcvNxt = c.rcvNxt &+ UInt32(count)
+        c.wantWrite = true
+        return true
+    }
+
+    /// Writes what was held; true once none is left.
+    private func writeHeld(_ c: Connection) -> Bool {
+        while c.heldStart < c.held.count {
+            let n = c.held.withUnsafeBytes { b -> Int in
+                guard let base = b.baseAddress else { return 0 }
+                return Glibc.send(c.fd, base + c.heldStart, b.count - c.heldStart, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            }
+            if n <= 0 {
+                if n < 0 && errno != EAGAIN && errno != EINTR { abort(c) }
+                return false
+            }
+            c.heldStart += n
+        }
+        c.held.removeAll(keepingCapacity: false)
+        c.heldStart = 0
+        c.wantWrite = false
+        if c.containerFIN { shutdown(c.fd, Int32(SHUT_WR)) }
+        return true
     }
 
     // MARK: data to the container
@@ -366,6 +421,7 @@ final class GatewayTCP {
 
     /// Sends again from the oldest unacknowledged byte.
     private func retransmit(_ c: Connection) {
+        c.recover = c.sndMax
         c.sndNxt = c.sndUna
         _ = InetSockets.setPeekOffset(c.fd, 0)
         if c.finSent && !c.finAcked { c.finSent = false }
@@ -391,21 +447,28 @@ final class GatewayTCP {
                 if c.pushPending { queue(c) }
             }
             if c.closed { continue }
-            if c.ackPending || (c.nudge && !c.wantWrite) {
-                let copies = c.nudge && !c.wantWrite ? 4 : 1
+            if c.ackPending || c.nudge {
+                let copies = c.nudge ? 4 : 1
                 for _ in 0..<copies {
                     send(c.ends, seq: c.sndNxt, ack: c.rcvNxt, flags: .ack, window: windowField(c))
                 }
                 c.ackPending = false
-                if !c.wantWrite { c.nudge = false }
+                c.nudge = false
             }
-            if c.containerFIN && c.finAcked { finish(c) }
+            if c.done { finish(c) }
         }
     }
 
-    /// The window to advertise: what the host socket can still take.
+    /// The window to advertise: what the host socket can still take, less
+    /// what is held for it. Never closed while nothing is held: a window
+    /// closed on an estimate would stay closed, as nothing here learns
+    /// when the socket drains (it signals writable only after a write it
+    /// could not take). Open, the container's next segment either goes
+    /// in or is held, and a held byte means a wakeup once there is room,
+    /// and with it a window update.
     private func windowField(_ c: Connection) -> UInt16 {
-        let room = InetSockets.sendRoom(c.fd)
+        let free = InetSockets.sendRoom(c.fd)
+        let room = c.held.isEmpty ? max(free, 2 * c.mss) : max(0, free - (c.held.count - c.heldStart))
         return UInt16(min(65535, room >> Int(c.rcvShift)))
     }
 
@@ -432,6 +495,9 @@ final class GatewayTCP {
     }
 
     func millisecondsToDeadline(now: Int64) -> Int64? {
+        // Work left for the next turn (a push cut short by its bound):
+        // no sleeping in poll.
+        if !dirty.isEmpty { return 0 }
         var nearest: Int64?
         for c in connections.values {
             if let d = c.deadline { nearest = min(nearest ?? d, d) }
@@ -474,10 +540,9 @@ final class GatewayTCP {
         }
         if r & Int32(POLLERR) != 0, InetSockets.pendingError(c.fd) != 0 { return abort(c) }
         if r & Int32(POLLOUT) != 0 && c.wantWrite {
-            // Room again: a window update, and the nudge that makes the
-            // container resend what was dropped.
-            c.wantWrite = false
-            mark(c) { $0.ackPending = true }
+            // Room again: what was held goes, and the window opens.
+            if writeHeld(c) { mark(c) { $0.ackPending = true } }
+            if c.closed { return }
         }
         if r & Int32(POLLIN | POLLHUP) != 0 || r & 0x2000 != 0 { mark(c) { $0.pushPending = true } }
     }

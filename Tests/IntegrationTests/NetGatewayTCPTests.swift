@@ -125,7 +125,9 @@ struct NetGatewayTCPTests {
         let port: Int
 
         init(_ id: String, connections: Int, netEnv: String? = nil) throws {
-            n = try NetTests.Networked(id, netArgs: ["--allow-host-loopback"]) { b in
+            // The container outlives the test (a busy machine runs it slowly):
+            // its processes end with its init.
+            n = try NetTests.Networked(id, netArgs: ["--allow-host-loopback"], args: ["sleep", "600"]) { b in
                 for dir in ["/usr", "/lib", "/lib64"] where FileManager.default.fileExists(atPath: dir) {
                     b.mounts.append(["destination": dir, "type": "bind", "source": dir, "options": ["rbind", "ro"]])
                 }
