@@ -14,7 +14,7 @@ import CoveLinux
 /// a lost frame is sent again from the socket. libslirp's TCP has none of
 /// that: a 64 KiB window without scaling, an ack per segment.
 final class GatewayTCP {
-    static let gateway = IPv4Address(10, 0, 2, 2)
+    /// 10.0.2.2 in host byte order.
     static let gatewayHost: UInt32 = 0x0a00_0202
     /// Our window scale: up to 8 MiB advertised (65535 << 7).
     static let windowScale: UInt8 = 7
@@ -78,8 +78,9 @@ final class GatewayTCP {
         var held: [UInt8] = []
         var heldStart = 0
         var ackPending = false
-        /// Data was dropped: a few identical acks make the container
-        /// retransmit at once (fast retransmit) rather than at its timeout.
+        /// Data was dropped (out of order, or beyond maxHeld): a few
+        /// identical acks make the container retransmit at once (fast
+        /// retransmit) rather than at its timeout.
         var nudge = false
         var pushPending = false
         var queued = false
@@ -143,8 +144,6 @@ final class GatewayTCP {
     }
 
     deinit { out.deallocate() }
-
-    var count: Int { connections.count }
 
     // MARK: frames from the container
 
@@ -370,6 +369,9 @@ final class GatewayTCP {
     private func push(_ c: Connection) {
         guard c.state == .established, !c.closed else { return }
         let payload = out + TCPFrames.headerCount
+        // One window for the whole push: the socket's room changes only
+        // with what the container sends, and that is read after.
+        let window = windowField(c)
         var sent = 0
         while sent < GatewayTCP.framesPerPush && !c.finSent {
             let room = c.room
@@ -389,7 +391,7 @@ final class GatewayTCP {
             if n > 0 {
                 let seq = c.sndNxt
                 let len = TCPFrames.build(into: out, c.ends, seq: seq, ack: c.rcvNxt, flags: [.ack, .psh],
-                                          window: windowField(c), payloadCount: n, ipID: nextID())
+                                          window: window, payloadCount: n, ipID: nextID())
                 if !writeTap(len) {
                     // The tap's queue is full: this frame never left, so
                     // the next peek starts with it again.
@@ -403,7 +405,7 @@ final class GatewayTCP {
             } else if n == 0 {
                 c.hostEOF = true
                 c.finSeq = c.sndNxt
-                guard send(c.ends, seq: c.finSeq, ack: c.rcvNxt, flags: [.fin, .ack], window: windowField(c)) else { break }
+                guard send(c.ends, seq: c.finSeq, ack: c.rcvNxt, flags: [.fin, .ack], window: window) else { break }
                 c.finSent = true
                 c.sndNxt = c.finSeq &+ 1
                 if TCPSeq.lessThan(c.sndMax, c.sndNxt) { c.sndMax = c.sndNxt }
@@ -448,9 +450,9 @@ final class GatewayTCP {
             }
             if c.closed { continue }
             if c.ackPending || c.nudge {
-                let copies = c.nudge ? 4 : 1
-                for _ in 0..<copies {
-                    send(c.ends, seq: c.sndNxt, ack: c.rcvNxt, flags: .ack, window: windowField(c))
+                let window = windowField(c)
+                for _ in 0..<(c.nudge ? 4 : 1) {
+                    send(c.ends, seq: c.sndNxt, ack: c.rcvNxt, flags: .ack, window: window)
                 }
                 c.ackPending = false
                 c.nudge = false
