@@ -121,6 +121,7 @@ final class GatewayTCP {
     private let events: EdgeTriggeredSet
     /// Connections with an ack, a push or a nudge waiting for flush().
     private var dirty: [Connection] = []
+    private var flushing: [Connection] = []
     private let out: UnsafeMutableRawPointer
     private let outCount: Int
     private var ipID: UInt16 = 1
@@ -438,9 +439,11 @@ final class GatewayTCP {
     /// Sends what a batch of frames or a turn of the loop left waiting:
     /// data, then one ack per connection that still needs one.
     func flush() {
-        let now = dirty
-        dirty.removeAll(keepingCapacity: true)
-        for c in now {
+        // Two lists taking turns: what this flush queues again goes to the
+        // other, and neither is reallocated.
+        swap(&dirty, &flushing)
+        defer { flushing.removeAll(keepingCapacity: true) }
+        for c in flushing {
             c.queued = false
             guard !c.closed else { continue }
             if c.pushPending {

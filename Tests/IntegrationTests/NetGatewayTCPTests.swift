@@ -56,10 +56,13 @@ struct NetGatewayTCPTests {
     ///   put:N:SEED   send N bytes of Random(SEED), shut the write side,
     ///                read the server's sha256 and compare
     ///   refused:PORT connect to a port nothing listens on
+    ///   hold:N       open N connections one after another and keep them:
+    ///                "CONNECTED REFUSED", then all closed and, once one
+    ///                connects again (bounded), "then ok" if a get works
     /// A get also reports whether window scaling was negotiated (TCP_INFO's
     /// options): libslirp never offers it, cove-net's own TCP does.
     static let client = """
-        import errno, hashlib, random, socket, sys, threading
+        import errno, hashlib, random, socket, sys, threading, time
         host, port = "10.0.2.2", int(sys.argv[1])
         results = {}
         def get(name, n, seed):
@@ -102,10 +105,37 @@ struct NetGatewayTCPTests {
             except OSError as e:
                 results[name] = "error: %s" % e
             c.close()
+        def hold(name, n):
+            held, refused = [], 0
+            for _ in range(n):
+                try:
+                    held.append(socket.create_connection((host, port), timeout=20))
+                except ConnectionRefusedError:
+                    refused += 1
+            for c in held:
+                c.close()
+            after = "never"
+            for _ in range(100):
+                try:
+                    c = socket.create_connection((host, port), timeout=20)
+                except ConnectionRefusedError:
+                    time.sleep(0.05)
+                    continue
+                c.sendall(b"get 1000 5\\n")
+                data = b""
+                for _ in range(100):
+                    d = c.recv(4096)
+                    if not d:
+                        break
+                    data += d
+                c.close()
+                after = "ok" if data == random.Random(5).randbytes(1000) else "bad"
+                break
+            results[name] = "%d %d then %s" % (len(held), refused, after)
         def run(i, op):
             kind, *args = op.split(":")
             try:
-                {"get": get, "put": put, "refused": refused}[kind]("%s%d" % (kind, i), *map(int, args))
+                {"get": get, "put": put, "refused": refused, "hold": hold}[kind]("%s%d" % (kind, i), *map(int, args))
             except Exception as e:
                 results["%s%d" % (kind, i)] = "error: %r" % e
         threads = [threading.Thread(target=run, args=(i, op)) for i, op in enumerate(sys.argv[2:])]
@@ -124,10 +154,11 @@ struct NetGatewayTCPTests {
         let server: pid_t
         let port: Int
 
-        init(_ id: String, connections: Int, netEnv: String? = nil) throws {
+        init(_ id: String, connections: Int, openFiles: Int? = nil) throws {
             // The container outlives the test (a busy machine runs it slowly):
             // its processes end with its init.
-            n = try NetTests.Networked(id, netArgs: ["--allow-host-loopback"], args: ["sleep", "600"]) { b in
+            n = try NetTests.Networked(id, netArgs: ["--allow-host-loopback"], args: ["sleep", "600"],
+                                       openFiles: openFiles) { b in
                 for dir in ["/usr", "/lib", "/lib64"] where FileManager.default.fileExists(atPath: dir) {
                     b.mounts.append(["destination": dir, "type": "bind", "source": dir, "options": ["rbind", "ro"]])
                 }
@@ -199,6 +230,17 @@ struct NetGatewayTCPTests {
         let r = try s.client(["refused:\(closed)", "get:1000:3"])
         #expect(r["refused0"] == "refused", "\(r); cove-net: \(s.n.netErr)")
         #expect(r["get1"] == "ok", "the next connection works: \(r)")
+        let ended = try s.stop()
+        #expect(ended.server == 0 && ended.net == 0, "\(s.n.netErr)")
+    }
+
+    /// With 64 open files cove-net takes 16 connections to the gateway
+    /// (a quarter of the limit, at least 16); the next are reset, so the
+    /// container sees them refused; once those close, new ones are taken.
+    @Test func connectionsBeyondTheBoundAreRefused() throws {
+        let s = try Setup("g4", connections: 17, openFiles: 64)
+        let r = try s.client(["hold:24"])
+        #expect(r["hold0"] == "16 8 then ok", "\(r); cove-net: \(s.n.netErr)")
         let ended = try s.stop()
         #expect(ended.server == 0 && ended.net == 0, "\(s.n.netErr)")
     }
