@@ -223,6 +223,32 @@ struct NetGatewayTCPTests {
         #expect(ended.net == 0, "\(s.n.netErr)")
     }
 
+    /// Frames lost both ways: an nftables rule in the container's network
+    /// namespace drops every 20th packet coming in (cove-net's segments:
+    /// sent again after duplicate acks or a timeout) and every 20th going
+    /// out (the container's: out of order here, acked so that it resends).
+    @Test func lostFramesAreSentAgain() throws {
+        let s = try Setup("g5", connections: 2)
+        let nft = ["/usr/bin/nsenter", "--preserve-credentials", "-U", "-n", "-t", String(s.n.containerPid), "nft"]
+        for rule in ["add table ip loss",
+                     "add chain ip loss in { type filter hook input priority 0; }",
+                     "add chain ip loss out { type filter hook output priority 0; }",
+                     "add rule ip loss in ip saddr 10.0.2.2 numgen inc mod 20 0 counter drop",
+                     "add rule ip loss out ip daddr 10.0.2.2 numgen inc mod 20 0 counter drop"] {
+            let r = try Harness.run(nft[0], Array(nft.dropFirst()) + rule.split(separator: " ").map(String.init))
+            try #require(r.status == 0, "nft \(rule): \(r.stderr)")
+        }
+        let size = 8 << 20
+        let r = try s.client(["get:\(size):31", "put:\(size):32"])
+        #expect(r["get0"] == "ok", "\(r); cove-net: \(s.n.netErr)")
+        #expect(r["put1"] == "ok", "\(r); cove-net: \(s.n.netErr)")
+        let listed = try Harness.run(nft[0], Array(nft.dropFirst()) + ["list", "table", "ip", "loss"])
+        let dropped = listed.stdout.split(separator: "\n").filter { $0.contains("counter packets") && !$0.contains("packets 0 ") }
+        #expect(dropped.count == 2, "frames were dropped both ways: \(listed.stdout)")
+        let ended = try s.stop()
+        #expect(ended.server == 0 && ended.net == 0, "\(s.n.netErr)")
+    }
+
     @Test func aRefusedPortIsRefusedNotTimedOut() throws {
         let s = try Setup("g2", connections: 1)
         let closed = try NetTests.freeLoopbackPort()
