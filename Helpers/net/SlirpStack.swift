@@ -17,6 +17,7 @@ final class SlirpStack {
     var forwards: HostForwards?
     var dns: DNSForwarder?
     var tcpDNS: DNSTCPProxy?
+    var gatewayTCP: GatewayTCP?
     var namespaceWatch: NamespaceWatch?
     private(set) var slirp: OpaquePointer?
     // libslirp keeps the pointer to its callbacks, not a copy.
@@ -145,10 +146,13 @@ final class SlirpStack {
             let dnsEnd = pollFDs.count
             tcpDNS?.pollEntries(into: &pollFDs)
             let tcpDNSEnd = pollFDs.count
+            gatewayTCP?.pollEntries(into: &pollFDs)
+            let gatewayEnd = pollFDs.count
             var timeout = timers.millisecondsToNearest() ?? UInt32.max
             let now = SlirpTimers.nowMilliseconds()
             for wait in [api?.millisecondsToDeadline(now: now), forwards?.millisecondsToDeadline(now: now),
-                         dns?.millisecondsToDeadline(now: now), namespaceWatch?.millisecondsToDeadline(now: now)] {
+                         dns?.millisecondsToDeadline(now: now), namespaceWatch?.millisecondsToDeadline(now: now),
+                         gatewayTCP?.millisecondsToDeadline(now: now)] {
                 if let wait { timeout = min(timeout, UInt32(clamping: wait)) }
             }
             slirp_pollfds_fill(slirp, &timeout, { fd, events, opaque in
@@ -172,6 +176,7 @@ final class SlirpStack {
             forwards?.handle(pollFDs[apiEnd..<forwardsEnd])
             dns?.handle(pollFDs[forwardsEnd..<dnsEnd])
             tcpDNS?.handle(pollFDs[dnsEnd..<tcpDNSEnd])
+            gatewayTCP?.handle(pollFDs[tcpDNSEnd..<gatewayEnd])
             // After slirp's turn and the forwards': a forward added or
             // removed here changes slirp's sockets and the forwards' lists,
             // which must not happen between fill and poll.
@@ -182,12 +187,16 @@ final class SlirpStack {
 
     /// Feeds every waiting frame to slirp; an errno when the tap is gone.
     private func readFromTap() -> Int32? {
+        // The translated connections' acks: one per connection for the
+        // whole batch.
+        defer { gatewayTCP?.flush() }
         // Bounded so that a flood from the container cannot starve slirp's
         // own sockets.
         for _ in 0..<256 {
             let n = read(tapFD, frame, frameSize)
             if n > 0 {
                 if let dns, dns.intercept(UnsafeRawBufferPointer(start: frame, count: n)) { continue }
+                if let gatewayTCP, gatewayTCP.intercept(UnsafeRawBufferPointer(start: frame, count: n)) { continue }
                 slirp_input(slirp, frame.assumingMemoryBound(to: UInt8.self), Int32(n))
                 continue
             }

@@ -71,6 +71,13 @@ func main() -> Int32 {
             try tcpDNS.attach(to: slirp, address: DNSForwarder.resolver)
             stack.tcpDNS = tcpDNS
         }
+        // TCP to the gateway (the host's loopback) translated here rather
+        // than by libslirp (see GatewayTCP); COVE_NET_GATEWAY_TCP=slirp
+        // leaves it to libslirp.
+        if args.allowHostLoopback, GatewayTCP.enabledByEnvironment {
+            stack.gatewayTCP = GatewayTCP(tapFD: tap, mtu: args.mtu, openFiles: raiseOpenFileLimit())
+        }
+        defer { stack.gatewayTCP?.closeAll() }
         if args.pid == nil { stack.namespaceWatch = NamespaceWatch(netns: args.netns, ignoring: connector.pid) }
         let forwards = HostForwards(slirp: slirp, connector: connector, slirpIPv6: args.enableIPv6,
                                     openFiles: raiseOpenFileLimit())

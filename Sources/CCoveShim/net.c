@@ -7,9 +7,12 @@
 #include <linux/ipv6_route.h>
 #include <linux/if_tun.h>
 #include <linux/route.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -375,3 +378,41 @@ int cove_lowest_free_fd(void) {
 }
 
 int cove_dup_onto(int from, int to) { return dup3(from, to, O_CLOEXEC); }
+
+int cove_set_peek_offset(int fd, int offset) {
+    return setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof offset);
+}
+
+int cove_tcp_send_room(int fd) {
+    int sndbuf = 0, queued = 0;
+    socklen_t len = sizeof sndbuf;
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) < 0) return -1;
+    if (ioctl(fd, SIOCOUTQ, &queued) < 0) return -1;
+    return sndbuf > queued ? sndbuf - queued : 0;
+}
+
+int cove_tcp_nodelay(int fd) {
+    int one = 1;
+    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+int cove_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int cove_epoll_add(int epfd, int fd, uint64_t key) {
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u64 = key };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int cove_epoll_ready(int epfd, uint64_t *keys, uint32_t *events, int max) {
+    struct epoll_event ev[64];
+    if (max > 64) max = 64;
+    int n;
+    do { n = epoll_wait(epfd, ev, max, 0); } while (n < 0 && errno == EINTR);
+    for (int i = 0; i < n; i++) {
+        keys[i] = ev[i].data.u64;
+        events[i] = ev[i].events;
+    }
+    return n;
+}

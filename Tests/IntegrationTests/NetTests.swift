@@ -16,7 +16,9 @@ struct NetTests {
         let netPid: pid_t
         var netErr: String { (try? String(contentsOfFile: bundle.dir + "/net.err", encoding: .utf8)) ?? "" }
 
-        init(_ id: String, netArgs: [String] = [], args: [String] = ["sleep", "60"],
+        /// openFiles: cove-net's limit on open files (soft and hard), set
+        /// by prlimit(1), which execs it in the same process.
+        init(_ id: String, netArgs: [String] = [], args: [String] = ["sleep", "60"], openFiles: Int? = nil,
              configure: (Bundle) -> Void = { _ in }) throws {
             bundle = try Bundle("net")
             self.id = id
@@ -26,9 +28,10 @@ struct NetTests {
             guard r.status == 0 else { throw Failure("run --detach: \(r.stderr)") }
             guard let pid = try bundle.state(id)?["pid"] as? Int else { throw Failure("no pid in state of \(id)") }
             containerPid = pid
-            netPid = try Harness.spawn(Harness.binary("cove-net"),
-                                       ["--netns", "/proc/\(pid)/ns/net", "--userns", "/proc/\(pid)/ns/user",
-                                        "--pid", String(pid)] + netArgs,
+            let net = [Harness.binary("cove-net"), "--netns", "/proc/\(pid)/ns/net", "--userns", "/proc/\(pid)/ns/user",
+                       "--pid", String(pid)] + netArgs
+            let argv = openFiles.map { ["/usr/bin/prlimit", "--nofile=\($0):\($0)", "--"] + net } ?? net
+            netPid = try Harness.spawn(argv[0], Array(argv.dropFirst()),
                                        stdout: bundle.dir + "/net.out", stderr: bundle.dir + "/net.err")
         }
 

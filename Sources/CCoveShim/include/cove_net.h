@@ -70,4 +70,21 @@ ssize_t cove_splice(int in, int out, size_t len);
 int cove_lowest_free_fd(void);
 /// dup3(from, to, O_CLOEXEC).
 int cove_dup_onto(int from, int to);
+/// SO_PEEK_OFF: where the next MSG_PEEK reads, counted from the first
+/// unread byte (TCP since Linux 6.9); -1 turns peeking offsets off.
+int cove_set_peek_offset(int fd, int offset);
+/// What a TCP socket's send buffer can still take, in bytes: SO_SNDBUF less
+/// what SIOCOUTQ reports queued (unsent and unacknowledged); -1 on error.
+int cove_tcp_send_room(int fd);
+/// TCP_NODELAY on.
+int cove_tcp_nodelay(int fd);
+/// epoll_create1(EPOLL_CLOEXEC).
+int cove_epoll_create(void);
+/// Adds fd to an epoll set, edge-triggered, for input, output, errors and
+/// the peer's shutdown; `key` comes back with its events.
+int cove_epoll_add(int epfd, int fd, uint64_t key);
+/// The ready events (at most max) without waiting: each entry's key and
+/// its events (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP: the same
+/// bits as POLLIN …). Returns how many, or -1.
+int cove_epoll_ready(int epfd, uint64_t *keys, uint32_t *events, int max);
 #endif
