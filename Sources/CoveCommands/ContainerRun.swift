@@ -172,12 +172,13 @@ struct ContainerRun: ParsableCommand {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
         // Attached: cove-net loads while the container is made (a detached
         // container's is its monitor's child, started by cove-unshare).
+        // Attached, what can start before the container is made does, to
+        // load while the front works: cove-net for the default network,
+        // else cove-unshare itself (see startEarly for why not both).
         let network = flags.detach ? nil : engine.networkChannel(network: flags.network)
-        // cove-unshare, which makes the user namespace meanwhile; cove-net
-        // then starts as the container is set up (two cores are kept busy,
-        // not three). Without an early start cove-net starts now.
-        let early = flags.detach ? nil : (try? flags.options()).flatMap { engine.startEarly($0, network: network) }
-        let helperStarted = early == nil && network.map { engine.startNetworkHelper($0) } == true
+        let helperStarted = network.map { engine.startNetworkHelper($0) } == true
+        let early = flags.detach || network != nil ? nil
+            : (try? flags.options()).flatMap { engine.startEarly($0, network: nil) }
         let record: ContainerRecord
         do {
             record = try failing125 { try flags.createContainer(engine, startsAttached: !flags.detach, presetID: early?.id) }

@@ -343,6 +343,14 @@ public struct ContainerEngine {
     /// bundle, then waits on `go` (see cove-unshare --early-fd). For the
     /// usual shape only: the default id maps (no --userns) and new network
     /// and IPC namespaces (none, slirp4netns, pasta). nil otherwise.
+    ///
+    /// Measured on two cores, interleaved (20 runs each): --network none
+    /// 9.6-10.0 ms early against 10.5-10.6 without; with cove-net 12.6-13.6
+    /// early against 12.5-12.9 without, since the front, cove-net's load and
+    /// the maps then want three cores at once. So the front passes no
+    /// cove-net channel here: with one, it starts cove-net first and
+    /// cove-unshare after the bundle (`network` is for a caller that
+    /// wants both anyway).
     public struct EarlyStart {
         public let id: String
         let pid: pid_t
@@ -352,7 +360,7 @@ public struct ContainerEngine {
 
     public func startEarly(_ o: RunOptions, network: NetworkChannel?) -> EarlyStart? {
         let mode = Self.networkMode(o.network).mode
-        guard Environment.get("COVE_NO_EARLY") == nil, !o.detach, (o.userns ?? "").isEmpty, ["slirp4netns", "slirp", "", "none", "pasta"].contains(mode),
+        guard !o.detach, (o.userns ?? "").isEmpty, ["slirp4netns", "slirp", "", "none", "pasta"].contains(mode),
               network != nil || ["none", "pasta"].contains(mode),
               let (unshare, base) = try? runtimeArgs(), let (ours, theirs) = try? SyncChannel.pair() else { return nil }
         defer { theirs.close() }
