@@ -15,6 +15,10 @@ public struct BundleBuilder {
     public let layers: [String]
     /// `<root>/containers/<id>`: upper/, work/, rootfs/, hostname, hosts…
     public let containerDir: String
+    /// Where /etc/hostname, /etc/hosts and /etc/resolv.conf are written
+    /// (and bind-mounted from): the container's directory, or for a --rm
+    /// container the runtime directory, a tmpfs as a rule (ContainerEngine.etcDir).
+    public var etcDir: String
     public let id: String
     /// `--userns=keep-id`: the user namespace's maps and the default user.
     public var keepID: KeepIDPlan?
@@ -39,6 +43,7 @@ public struct BundleBuilder {
 
     public init(options: RunOptions, image: StoredImage, layers: [String], containerDir: String, id: String) {
         self.options = options; self.image = image; self.layers = layers; self.containerDir = containerDir; self.id = id
+        etcDir = containerDir
     }
 
     /// The address pasta answers DNS on, forwarding to the host's resolver.
@@ -205,7 +210,7 @@ public struct BundleBuilder {
             ("noNewPrivileges", .bool(noNewPrivileges)),
         ]
 
-        var mounts = try ContainerMounts(options: options, containerDir: containerDir, volumes: volumes, layers: layers,
+        var mounts = try ContainerMounts(options: options, etcDir: etcDir, volumes: volumes, layers: layers,
                                          imageVolumes: image.config.volumes, containerID: id)
             .all(rootMount: rootMount)
         if let initBinary {
@@ -256,7 +261,7 @@ public struct BundleBuilder {
     }
 
     func writeEtcFiles() throws {
-        try Files.writeAtomically(containerDir + "/hostname", Array((hostname + "\n").utf8), durable: false)
+        try Files.writeAtomically(etcDir + "/hostname", Array((hostname + "\n").utf8), durable: false)
         var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
         let name = hostname
         if options.network == "slirp4netns" || options.network.hasPrefix("slirp") {
@@ -267,7 +272,7 @@ public struct BundleBuilder {
         } else {
             hosts += "127.0.1.1\t\(name)\n"
         }
-        try Files.writeAtomically(containerDir + "/hosts", Array(hosts.utf8), durable: false)
+        try Files.writeAtomically(etcDir + "/hosts", Array(hosts.utf8), durable: false)
         let resolv: String
         if options.network == "slirp4netns" || options.network.hasPrefix("slirp") {
             resolv = "nameserver 10.0.2.3\n"
@@ -279,7 +284,7 @@ public struct BundleBuilder {
         } else {
             resolv = (try? Files.readText("/etc/resolv.conf")) ?? ""
         }
-        try Files.writeAtomically(containerDir + "/resolv.conf", Array(resolv.utf8), durable: false)
+        try Files.writeAtomically(etcDir + "/resolv.conf", Array(resolv.utf8), durable: false)
     }
 
     /// --memory, --cpus, --pids-limit as linux.resources; cove-unshare

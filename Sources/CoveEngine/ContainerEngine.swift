@@ -83,6 +83,8 @@ public struct ContainerEngine {
             let (rootMount, rootPath) = try prepareRoot(driver: driver, layers: layers, dir: dir, fs: fs,
                                                         extraOptions: keepID?.fuseOptions ?? [], volatile: o.autoRemove)
             var builder = BundleBuilder(options: o, image: image, layers: layers, containerDir: dir, id: record.id)
+            builder.etcDir = etcDir(record)
+            if builder.etcDir != dir { try Files.makeDirectories(builder.etcDir, mode: 0o700) }
             builder.keepID = keepID
             builder.joinedNetwork = joined
             builder.volumes = try VolumeStore(paths: paths, helpers: helpers)
@@ -204,7 +206,7 @@ public struct ContainerEngine {
                     + "whose user namespace would come with its network; start it without --userns to share its network")
             }
             return .init(network: "/proc/\(pid)/ns/net", user: "/proc/\(pid)/ns/user",
-                         etcFrom: paths.container(other.id), container: other.id)
+                         etcFrom: etcDir(other), container: other.id)
         case "ns":
             guard arg.hasPrefix("/") else { throw EngineError("--network ns: needs an absolute path (ns:/proc/PID/ns/net)") }
             let owner: Namespaces.Owner
@@ -646,6 +648,7 @@ public struct ContainerEngine {
         if Files.exists(paths.runtimeRoot + "/" + r.id) { try clearRuntimeState(r) }
         clearNetworkRecord(r)
         let trash = paths.containers + "/.trash"
+        try? Files.removeTree(etcDir(r))
         let held: Int32 = try containers.withLock {
             if mkdir(trash, 0o700) != 0 && errno != EEXIST { throw SyscallError("create \(trash)") }
             guard rename(paths.container(r.id), trash + "/" + r.id) == 0 else {
@@ -699,7 +702,16 @@ public struct ContainerEngine {
         }
     }
 
+    /// Where a container's /etc/hostname, hosts and resolv.conf live: for a
+    /// --rm container, which is never started again, in the runtime
+    /// directory (three files made and removed on every run cost three
+    /// inode allocations on a disk, on tmpfs none); else in its directory.
+    public func etcDir(_ r: ContainerRecord) -> String {
+        r.autoRemove ? paths.runRoot + "/etc/" + r.id : paths.container(r.id)
+    }
+
     func removeFiles(_ r: ContainerRecord) throws {
+        if r.autoRemove { try? Files.removeTree(etcDir(r)) }
         // The writable layer (or a copy cut short by a crash) may hold
         // files of the user's subordinate ids.
         try helpers.removeStoreTree(paths.container(r.id))

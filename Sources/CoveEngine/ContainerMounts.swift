@@ -7,7 +7,7 @@ import CoveModel
 /// for each of the image's VOLUME paths no flag covers.
 struct ContainerMounts {
     let options: RunOptions
-    let containerDir: String
+    let etcDir: String
     /// For volumes: the store, and the image's layers (bottom first) a new
     /// volume is filled from.
     var volumes: VolumeStore? = nil
@@ -36,7 +36,7 @@ struct ContainerMounts {
                        (options.network == "host" ? ["rbind"] : []) + ["nosuid", "noexec", "nodev", "ro"]),
         ]
         for name in ["hostname", "hosts", "resolv.conf"] {
-            list.append(Self.mount("/etc/" + name, "bind", containerDir + "/" + name, ["rbind", "rprivate"]))
+            list.append(Self.mount("/etc/" + name, "bind", etcDir + "/" + name, ["rbind", "rprivate"]))
         }
         if options.readOnly && options.readOnlyTmpfs {
             for dir in ["/tmp", "/var/tmp", "/run"] {
