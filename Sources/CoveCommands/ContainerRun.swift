@@ -172,13 +172,14 @@ struct ContainerRun: ParsableCommand {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
         // Attached: cove-net loads while the container is made (a detached
         // container's is its monitor's child, started by cove-unshare).
-        // Attached, what can start before the container is made does, to
-        // load while the front works: cove-net for the default network,
-        // else cove-unshare itself (see startEarly for why not both).
+        // Attached, cove-unshare starts before the container is made and
+        // makes the user namespace and its maps while the front works;
+        // cove-net for the default network starts at go, to load while the
+        // container is set up (see startEarly). Without an early start,
+        // cove-net starts now.
         let network = flags.detach ? nil : engine.networkChannel(network: flags.network)
-        let helperStarted = network.map { engine.startNetworkHelper($0) } == true
-        let early = flags.detach || network != nil ? nil
-            : (try? flags.options()).flatMap { engine.startEarly($0, network: nil) }
+        let early = flags.detach ? nil : (try? flags.options()).flatMap { engine.startEarly($0, network: network) }
+        let helperStarted = early == nil && network.map { engine.startNetworkHelper($0) } == true
         let record: ContainerRecord
         do {
             record = try failing125 { try flags.createContainer(engine, startsAttached: !flags.detach, presetID: early?.id) }
@@ -202,7 +203,7 @@ struct ContainerRun: ParsableCommand {
         do {
             code = try failing125 {
                 try engine.runAttached(record, fresh: true, recordExit: !flags.remove, network: network,
-                                       helperStarted: helperStarted, early: early)
+                                       helperStarted: helperStarted, early: early, reapHelpers: !flags.remove)
             }
         } catch {
             // Not started: --rm removes it all the same, as docker does;
@@ -215,7 +216,12 @@ struct ContainerRun: ParsableCommand {
             throw error
         }
         // The record in hand: finding it again would read every record.
-        if flags.remove { try? engine.removeExited(record) }
+        if flags.remove {
+            // cove-net ends meanwhile; reaped before the removal's child is made.
+            var reaped = false
+            let reap = { if !reaped { reaped = true; _ = Processes.reapRemaining(seconds: 2) } }
+            do { try engine.removeExited(record, beforeBackground: reap) } catch { reap() }
+        }
         throw ExitCode(code)
     }
 }

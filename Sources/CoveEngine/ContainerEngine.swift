@@ -345,14 +345,14 @@ public struct ContainerEngine {
     /// bundle, then waits on `go` (see cove-unshare --early-fd). For the
     /// usual shape only: the default id maps (no --userns) and new network
     /// and IPC namespaces (none, slirp4netns, pasta). nil otherwise.
+    /// `network`: cove-net's channel, for cove-unshare (--network-fd);
+    /// runAttached starts cove-net itself at go.
     ///
-    /// Measured on two cores, interleaved (20 runs each): --network none
-    /// 9.6-10.0 ms early against 10.5-10.6 without; with cove-net 12.6-13.6
-    /// early against 12.5-12.9 without, since the front, cove-net's load and
-    /// the maps then want three cores at once. So the front passes no
-    /// cove-net channel here: with one, it starts cove-net first and
-    /// cove-unshare after the bundle (`network` is for a caller that
-    /// wants both anyway).
+    /// Measured on two cores, interleaved (60 runs each, quiet): --network
+    /// none 9.6-10.0 ms early against 10.5-10.6 without; with cove-net
+    /// started at go 13.5-14.5 early against 13.9-14.8 without (cove-net
+    /// started first then), and 14.0-14.1 early with cove-net started
+    /// first: the front, cove-net's load and the maps then want three cores.
     public struct EarlyStart {
         public let id: String
         let pid: pid_t
@@ -480,7 +480,7 @@ public struct ContainerEngine {
     /// cove-unshare startEarly started, which gets the go here.
     public func runAttached(_ r: ContainerRecord, fresh: Bool = false, recordExit: Bool = true,
                             network: NetworkChannel? = nil, helperStarted: Bool = false,
-                            early: EarlyStart? = nil) throws -> Int32 {
+                            early: EarlyStart? = nil, reapHelpers: Bool = true) throws -> Int32 {
         var runtimeEnd = network?.runtime
         defer { runtimeEnd?.close() }
         var pendingHelper = helperStarted ? nil : network
@@ -539,7 +539,9 @@ public struct ContainerEngine {
         runtimeEnd?.close()
         runtimeEnd = nil
         let status = Processes.waitForwardingSignals(pid)
-        Processes.reapRemaining(seconds: 2)
+        // Helpers end with the container (cove-net watches its init): the
+        // caller may have work to do meanwhile and reap them after it.
+        if reapHelpers { Processes.reapRemaining(seconds: 2) }
         let started = Files.exists(pidFile)
         unlink(pidFile)
         // Without a pid file: 126/127 are the exec failures cove-unshare
@@ -642,9 +644,14 @@ public struct ContainerEngine {
     /// reading our output waits for it: that took a fifth of a short
     /// container's run. A removal cut short (a crash, a reboot) is finished
     /// by the next one, which sweeps every entry no live removal holds.
-    public func removeExited(_ r: ContainerRecord) throws {
+    /// `beforeBackground` runs once the container is gone, before the
+    /// child is made (run --rm reaps its helpers there, not the child).
+    public func removeExited(_ r: ContainerRecord, beforeBackground: () -> Void = {}) throws {
         // fork() is safe only with no other thread (one might hold malloc's lock).
-        guard Environment.threadCount() == 1 else { return try remove(r, force: true, volumes: true) }
+        guard Environment.threadCount() == 1 else {
+            defer { beforeBackground() }
+            return try remove(r, force: true, volumes: true)
+        }
         if Files.exists(paths.runtimeRoot + "/" + r.id) { try clearRuntimeState(r) }
         clearNetworkRecord(r)
         let trash = paths.containers + "/.trash"
@@ -658,6 +665,7 @@ public struct ContainerEngine {
             return Self.holdForRemoval(trash + "/" + r.id)
         }
         let failed = try VolumeStore(paths: paths, helpers: helpers).removeAnonymous(of: r.id)
+        beforeBackground()
         if held >= 0 {
             let pid = (try? Processes.fork()) ?? -1
             if pid == 0 {
