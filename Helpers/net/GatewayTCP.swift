@@ -28,6 +28,11 @@ final class GatewayTCP {
     /// Bytes from the container kept for a host socket that took less
     /// than the window promised (see hold).
     static let maxHeld = 16 << 20
+    /// And for all connections together: a container that ignores the
+    /// window towards slow listeners cannot make cove-net hold more.
+    static let maxHeldTotal = 64 << 20
+    /// Bytes held now, all connections (held minus heldStart of each).
+    private var heldTotal = 0
 
     enum State { case connecting, synReceived, established }
 
@@ -332,10 +337,11 @@ final class GatewayTCP {
     /// without SACK, and stall on its timeouts. Bounded: beyond
     /// maxHeld they are dropped after all.
     private func hold(_ c: Connection, _ p: UnsafeRawPointer, _ count: Int) -> Bool {
-        guard c.held.count + count <= GatewayTCP.maxHeld else {
+        guard c.held.count + count <= GatewayTCP.maxHeld, heldTotal + count <= GatewayTCP.maxHeldTotal else {
             c.nudge = true
             return false
         }
+        heldTotal += count
         c.held.append(contentsOf: UnsafeRawBufferPointer(start: p, count: count))
         c.rcvNxt = c.rcvNxt &+ UInt32(count)
         c.wantWrite = true
@@ -354,6 +360,7 @@ final class GatewayTCP {
                 return false
             }
             c.heldStart += n
+            heldTotal -= n
         }
         c.held.removeAll(keepingCapacity: false)
         c.heldStart = 0
@@ -555,9 +562,17 @@ final class GatewayTCP {
     // MARK: endings
 
     /// Both directions ended and acknowledged: a normal close.
+    /// What a connection that goes still held no longer counts.
+    private func release(_ c: Connection) {
+        heldTotal -= c.held.count - c.heldStart
+        c.held.removeAll(keepingCapacity: false)
+        c.heldStart = 0
+    }
+
     private func finish(_ c: Connection) {
         guard !c.closed else { return }
         c.closed = true
+        release(c)
         close(c.fd)
         connections[c.key] = nil
     }
@@ -572,6 +587,7 @@ final class GatewayTCP {
     private func drop(_ c: Connection, reset: Bool) {
         guard !c.closed else { return }
         c.closed = true
+        release(c)
         if reset { InetSockets.closeWithReset(c.fd) } else { close(c.fd) }
         connections[c.key] = nil
     }

@@ -121,6 +121,14 @@ enum Launcher {
         // --early-fd: the user namespace and its maps now, while the caller
         // still writes the bundle; the rest once it says the bundle is there.
         var early: (channel: SyncChannel, mapsFailure: Error?)?
+        // A ^C meanwhile (during a pull, say) is the caller's to act on:
+        // its end then closes the channel, and we clean up. Ignored from
+        // before anything is made, and in the early child too, which sets
+        // them back once the bundle is ready.
+        let interrupting = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+        var previous: [sighandler_t?] = []
+        if r.earlyFD != nil { previous = interrupting.map { signal($0, SIG_IGN) } }
+        defer { for (sig, handler) in zip(interrupting, previous) { signal(sig, handler) } }
         if let goFD = r.earlyFD {
             try store.reserve(r.id)
             reserved = true
@@ -140,14 +148,12 @@ enum Launcher {
             // Unmapped, the child could not even read the config.
             if let mapsFailure { throw mapsFailure }
             early = (parentEnd, nil)
-            // A ^C meanwhile (during a pull, say) is the caller's to act
-            // on: its end then closes this channel, and we clean up.
-            let interrupting = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
-            let previous = interrupting.map { signal($0, SIG_IGN) }
+            _ = early?.mapsFailure
             let go = SyncChannel(fd: goFD)
             let said = try? go.receive()
             go.close()
             for (sig, handler) in zip(interrupting, previous) { signal(sig, handler) }
+            previous = []
             // The caller gave up (its own error is the one to report).
             guard said == .bundleReady else { throw CallerGaveUp() }
             RuntimeLog.phase("bundle ready")

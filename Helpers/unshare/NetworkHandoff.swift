@@ -86,12 +86,31 @@ struct NetworkHandoff {
         }
         fds.append(try Processes.openPidFD(getpid()))
         for (part, fd) in zip(["userns", "netns", "pidfd"], fds) {
-            try channel.send(.handoff(part), fd: fd)
+            do { try channel.send(.handoff(part), fd: fd) } catch {
+                // The helper may have failed already: its own line, if it left one.
+                throw pendingFailure(channel) ?? error
+            }
         }
     }
 
+    private func pendingFailure(_ channel: SyncChannel) -> Error? {
+        var p = pollfd(fd: channel.fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) == 1, case let .failure(e, message)? = try? channel.receive() else { return nil }
+        return RuntimeError(message, errno: e)
+    }
+
+    /// As long as the createRuntime hook it replaces was given.
+    static let readyTimeoutMilliseconds: Int32 = 30_000
+
     /// In init, before pivot_root: the network is up, or the helper's failure.
     func awaitReady(on channel: SyncChannel) throws {
+        var p = pollfd(fd: channel.fd, events: Int16(POLLIN), revents: 0)
+        var n: Int32 = -1
+        repeat { n = poll(&p, 1, Self.readyTimeoutMilliseconds) } while n < 0 && errno == EINTR
+        if n == 0 {
+            throw RuntimeError("the network helper \(helper[0]) did not answer within "
+                               + "\(Self.readyTimeoutMilliseconds / 1000) s", errno: ETIMEDOUT)
+        }
         switch try channel.receive() {
         case .ready?:
             return

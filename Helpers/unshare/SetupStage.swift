@@ -56,6 +56,8 @@ enum SetupStage {
         do {
             try Namespaces.unshare(earlyFlags)
             guard let m = try channel.receive(), m == .bundleReady else { _exit(1) }
+            // The parent ignored these while the caller worked (see launch).
+            for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { signal(sig, SIG_DFL) }
             try? Identity.setIDs(uid: 0, gid: 0)
             var ctx = try Launcher.prepare(r, store: store)
             ctx.networkChannel = r.networkFD.map { SyncChannel(fd: $0) }

@@ -179,7 +179,10 @@ struct ContainerRun: ParsableCommand {
         // cove-net starts now.
         let network = flags.detach ? nil : engine.networkChannel(network: flags.network)
         let early = flags.detach ? nil : (try? flags.options()).flatMap { engine.startEarly($0, network: network) }
-        let helperStarted = early == nil && network.map { engine.startNetworkHelper($0) } == true
+        // Its helper end is consumed either way (started, or closed on a
+        // failed start, which cove-unshare then reports).
+        let helperStarted = early == nil && network != nil
+        if helperStarted, let network { engine.startNetworkHelper(network) }
         let record: ContainerRecord
         do {
             record = try failing125 { try flags.createContainer(engine, startsAttached: !flags.detach, presetID: early?.id) }

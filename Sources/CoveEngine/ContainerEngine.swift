@@ -326,17 +326,22 @@ public struct ContainerEngine {
 
     /// Starts cove-net on the channel's helper end, in a session of its own
     /// with stdio on /dev/null (its failures come back to the container's
-    /// init), and closes that end. False when it could not start.
+    /// init), and closes that end. The error when it could not start.
     @discardableResult
-    public func startNetworkHelper(_ c: NetworkChannel) -> Bool {
+    public func startNetworkHelper(_ c: NetworkChannel) -> Error? {
         defer { c.helper.close() }
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { if null >= 0 { close(null) } }
+        guard null >= 0 else { return SyscallError("open /dev/null") }
+        defer { close(null) }
         var options = Spawn.Options()
         options.fds = [(0, null), (1, null), (2, null), (3, c.helper.fd)]
         options.newSession = true
-        return null >= 0 && (try? Spawn.spawn(c.path, [c.path, "--tap-channel", "3"], env: Spawn.currentEnvironment,
-                                              options: options)) != nil
+        do {
+            _ = try Spawn.spawn(c.path, [c.path, "--tap-channel", "3"], env: Spawn.currentEnvironment, options: options)
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// cove-unshare for an attached run, started before the container is
@@ -485,8 +490,10 @@ public struct ContainerEngine {
         defer { runtimeEnd?.close() }
         var pendingHelper = helperStarted ? nil : network
         defer { pendingHelper?.helper.close() }
+        // An early start this does not get to say go to is abandoned.
+        var pendingEarly = early
+        defer { if let e = pendingEarly { abandon(e) } }
         if let early, early.id != r.id {
-            abandon(early)
             throw EngineError("internal error: the early start was for container \(early.id), not \(r.id)")
         }
         if early == nil {
@@ -518,12 +525,13 @@ public struct ContainerEngine {
         // cove-net, when the caller did not start it before it made the
         // container: it loads while cove-unshare sets the container up.
         if let h = pendingHelper {
-            startNetworkHelper(h)
             pendingHelper = nil
+            if let error = startNetworkHelper(h) { throw EngineError("cannot start the network helper \(h.path): \(error)") }
         }
         let pid: pid_t
         if let early {
             // It waits with the user namespace made: the bundle is there now.
+            pendingEarly = nil
             _ = try? early.go.send(.bundleReady)
             early.go.close()
             pid = early.pid

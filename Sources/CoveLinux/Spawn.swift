@@ -176,7 +176,10 @@ extension Processes {
             if r < 0 { return true }   // ECHILD: none left
             let left = deadline - Clock.monotonicMilliseconds()
             if left <= 0 { return false }
-            var ts = timespec(tv_sec: Int(left / 1000), tv_nsec: Int(left.truncatingRemainder(dividingBy: 1000) * 1_000_000))
+            // At most 5 ms per wait: with other threads in the process a
+            // SIGCHLD may go to one of them and be lost to this wait.
+            let wait = min(left, 5)
+            var ts = timespec(tv_sec: 0, tv_nsec: Int(wait * 1_000_000))
             _ = sigtimedwait(&chld, nil, &ts)
         }
     }
