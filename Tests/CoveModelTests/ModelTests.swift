@@ -4,7 +4,9 @@ import Testing
 struct SyncMessageTests {
     @Test(arguments: [SyncMessage.userNamespaceReady, .mapsWritten, .initPid(4242), .ready,
                       .failure(errno: 2, message: "exec x: not found\u{1F}with separator"),
-                      .execFailure(errno: 13, message: "exec /etc: permission denied"), .terminal])
+                      .execFailure(errno: 13, message: "exec /etc: permission denied"), .terminal,
+                      .handoff("netns"), .networkArguments(#"["--mtu","9000","--bundle","/b"]"#), .bundleReady,
+                      .awaitingHooks, .hooksDone(state: #"{"id":"x"}"#), .mountRoot, .rootMounted])
     func roundTrips(m: SyncMessage) { #expect(SyncMessage(decoding: m.encoded()) == m) }
 
     @Test func rejectsGarbage() {
