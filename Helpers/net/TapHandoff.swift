@@ -12,7 +12,7 @@ import CoveModel
 /// init, one message each, its user and network namespaces and a pidfd of
 /// itself. cove-net makes the tap in those namespaces while init builds its
 /// root, and answers `.ready` (or `.failure`) once libslirp runs behind the
-/// tap and every forward listens; init waits for that before pivot_root.
+/// tap and every forward listens; init waits for that before it says ready.
 struct TapHandoff {
     let channel: SyncChannel
     let userFD: Int32

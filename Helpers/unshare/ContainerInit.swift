@@ -35,13 +35,6 @@ enum ContainerInit {
                 if case let .failure(e, message) = m { throw RuntimeError(message, errno: e) }
                 guard m == .rootMounted else { throw RuntimeError("unexpected message while waiting for the root", errno: EBADMSG) }
             }, beforePivot: {
-                // As late as can be: the helper has had init's whole setup
-                // to get ready.
-                if let network = ctx.network, let netChannel = ctx.networkChannel {
-                    try network.awaitReady(on: netChannel)
-                    netChannel.close()
-                    RuntimeLog.phase("network up")
-                }
                 hookState = try runCreateHooks(ctx, channel: channel)
             })
             RuntimeLog.phase("root built")
@@ -55,6 +48,13 @@ enum ContainerInit {
             let exe = try resolveExecutable(ctx.process)
             umask(mode_t(ctx.process.user.umask ?? 0o022))
             RuntimeLog.phase("process resolved")
+            // As late as can be, with only the process's confinement left:
+            // the helper has had init's whole setup to get ready.
+            if let network = ctx.network, let netChannel = ctx.networkChannel {
+                try network.awaitReady(on: netChannel)
+                netChannel.close()
+                RuntimeLog.phase("network up")
+            }
             try channel.send(.ready)
             if fifo >= 0 {
                 reportToStderr = true

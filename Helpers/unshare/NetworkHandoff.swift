@@ -15,12 +15,12 @@ import CoveModel
 ///
 /// The helper runs as `PATH --tap-channel 3` with a SOCK_SEQPACKET channel
 /// on fd 3: cove-unshare starts it, or the caller did already and passes
-/// the channel as --network-fd (the front does, so that the helper loads
-/// while the front itself works). On the channel cove-unshare sends the
-/// helper's arguments (with --bundle DIR); init, first thing, sends its
-/// user and network namespaces and a pidfd of itself and, before
-/// pivot_root, waits for `.ready` or the helper's failure, which fails the
-/// container's start with the helper's own line.
+/// the channel as --network-fd (the front does). On the channel
+/// cove-unshare sends the helper's arguments (with --bundle DIR); init,
+/// first thing, sends its user and network namespaces and a pidfd of
+/// itself and, once its setup is done and before it reports ready, waits
+/// for `.ready` or the helper's failure, which fails the container's start
+/// with the helper's own line.
 struct NetworkHandoff {
     var helper: [String]
 
@@ -102,7 +102,7 @@ struct NetworkHandoff {
     /// As long as the createRuntime hook it replaces was given.
     static let readyTimeoutMilliseconds: Int32 = 30_000
 
-    /// In init, before pivot_root: the network is up, or the helper's failure.
+    /// In init, before it says ready: the network is up, or the helper's failure.
     func awaitReady(on channel: SyncChannel) throws {
         var p = pollfd(fd: channel.fd, events: Int16(POLLIN), revents: 0)
         var n: Int32 = -1
