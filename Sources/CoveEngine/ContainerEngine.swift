@@ -522,12 +522,6 @@ public struct ContainerEngine {
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         if !r.interactive && !r.tty && null >= 0 { spawnOptions.fds = [(0, null)] }
         defer { if null >= 0 { close(null) } }
-        // cove-net, when the caller did not start it before it made the
-        // container: it loads while cove-unshare sets the container up.
-        if let h = pendingHelper {
-            pendingHelper = nil
-            if let error = startNetworkHelper(h) { throw EngineError("cannot start the network helper \(h.path): \(error)") }
-        }
         let pid: pid_t
         if let early {
             // It waits with the user namespace made: the bundle is there now.
@@ -546,6 +540,16 @@ public struct ContainerEngine {
         }
         runtimeEnd?.close()
         runtimeEnd = nil
+        // cove-net, when the caller did not start it before it made the
+        // container: started after the go, it loads while cove-unshare sets
+        // the container up (what cove-unshare sends it waits in the channel).
+        if let h = pendingHelper {
+            pendingHelper = nil
+            if let error = startNetworkHelper(h) {
+                _ = try? Processes.wait(pid)
+                throw EngineError("cannot start the network helper \(h.path): \(error)")
+            }
+        }
         let status = Processes.waitForwardingSignals(pid)
         // Helpers end with the container (cove-net watches its init): the
         // caller may have work to do meanwhile and reap them after it.
