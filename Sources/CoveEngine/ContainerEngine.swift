@@ -253,8 +253,10 @@ public struct ContainerEngine {
         try Files.writeAtomically(path, Array(changed.serialized().utf8), mode: 0o600, durable: false)
     }
 
-    /// slirp4netns (cove-net, the default) and pasta as the container's
-    /// createRuntime hook; none, host, ns: and container: need none.
+    /// slirp4netns (cove-net, the default): the io.cove.network.helper
+    /// annotation, by which cove-unshare starts it before the container
+    /// (see cove-unshare's NetworkHandoff); pasta: a createRuntime hook;
+    /// none, host, ns: and container: need neither.
     func addNetwork(_ config: JSON, _ o: RunOptions, ports: [String]) throws -> JSON {
         let (mode, options) = Self.networkMode(o.network)
         let opts = options.split(separator: ",").map(String.init)
@@ -424,8 +426,8 @@ public struct ContainerEngine {
     // MARK: start, stop, remove
 
     /// Why a running container has lost its network: the helper serving it
-    /// (cove-net, or pasta), recorded by the network hook in
-    /// `network.pid`, is no longer alive. nil when it is, or when the
+    /// (cove-net, or pasta), recorded by the helper in `network.pid`, is
+    /// no longer alive. nil when it is, or when the
     /// container has no such helper or does not run.
     public func networkFailure(_ r: ContainerRecord) -> String? {
         guard case .running = containers.condition(r),
@@ -514,7 +516,7 @@ public struct ContainerEngine {
         try Files.makeDirectories(paths.runRoot + "/pids", mode: 0o700)
         let pidFile = early?.pidFile ?? paths.runRoot + "/pids/" + r.id
         if early == nil { unlink(pidFile) }
-        // Helpers that outlive cove-unshare (cove-net, started as a hook)
+        // Helpers that outlive cove-unshare (cove-net, pasta's watcher)
         // are reparented here and reaped once the container has ended.
         try? Processes.becomeSubreaper()
         // docker: without -i (or -t) the container's stdin is not ours.

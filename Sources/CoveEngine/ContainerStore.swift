@@ -122,10 +122,16 @@ public struct ContainerStore: Sendable {
     }
 
     public static func newID() -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
+        // Four random words (one getrandom each), as 64 hex digits.
         var g = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &g) }
-        return bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for _ in 0..<4 {
+            let w: UInt64 = g.next()
+            for shift in stride(from: 60, through: 0, by: -4) { out.append(digits[Int((w >> UInt64(shift)) & 0xf)]) }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

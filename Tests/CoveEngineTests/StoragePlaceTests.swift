@@ -39,3 +39,16 @@ struct StoragePlaceTests {
         #expect(throws: EngineError.self) { try KeepIDPlan(uid: 1000, gid: 1000, subuids: [], subgids: []) }
     }
 }
+
+struct ContainerIDTests {
+    /// 64 lowercase hex digits, as docker's, and not the same twice.
+    @Test func idsAreSixtyFourHexDigitsAndDiffer() {
+        let ids = (0..<200).map { _ in ContainerStore.newID() }
+        for id in ids {
+            #expect(id.utf8.count == 64 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, "\(id)")
+        }
+        #expect(Set(ids).count == ids.count)
+        // Every digit turns up: the hex conversion uses all sixteen.
+        #expect(Set(ids.joined()).count == 16)
+    }
+}
