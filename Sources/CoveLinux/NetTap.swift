@@ -409,17 +409,10 @@ public enum DNSFrames {
         return s
     }
 
-    /// The Internet checksum (RFC 1071), with a partial sum to start from.
+    /// The Internet checksum (RFC 1071), with a partial sum to start from
+    /// (TCPFrames.checksum, the one implementation).
     public static func checksum(_ bytes: [UInt8], initial: UInt32 = 0) -> UInt16 {
-        var s = UInt64(initial)
-        var i = 0
-        while i + 1 < bytes.count {
-            s += UInt64(bytes[i]) << 8 | UInt64(bytes[i + 1])
-            i += 2
-        }
-        if i < bytes.count { s += UInt64(bytes[i]) << 8 }
-        while s >> 16 != 0 { s = (s & 0xffff) + (s >> 16) }
-        return ~UInt16(s)
+        bytes.withUnsafeBytes { TCPFrames.checksum($0, initial: initial) }
     }
 }
 
