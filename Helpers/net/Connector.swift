@@ -85,8 +85,7 @@ struct Connector {
 
     /// At cove-net's end: the connector goes with it.
     func stop() {
-        close(channel)
-        Glibc.kill(pid, SIGKILL)
+        kill()
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }

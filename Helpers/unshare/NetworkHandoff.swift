@@ -51,16 +51,7 @@ struct NetworkHandoff {
         } else {
             let (ours, helperEnd) = try SyncChannel.pair()
             defer { helperEnd.close() }
-            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-            guard null >= 0 else { throw SyscallError("open /dev/null") }
-            defer { close(null) }
-            var options = Spawn.Options()
-            options.fds = [(0, null), (1, null), (2, null), (3, helperEnd.fd)]
-            options.newSession = true
-            do {
-                _ = try Spawn.spawn(helper[0], [helper[0], "--tap-channel", "3"], env: Spawn.currentEnvironment,
-                                    options: options)
-            } catch {
+            do { _ = try ContainerTap.startHelper(helper[0], channel: helperEnd.fd) } catch {
                 ours.close()
                 throw RuntimeError("cannot start the network helper \(helper[0]): \(error)", errno: EIO)
             }

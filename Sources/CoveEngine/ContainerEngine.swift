@@ -320,8 +320,11 @@ public struct ContainerEngine {
         let path: String
     }
 
+    /// Whether `--network` means cove-net (slirp4netns, the default).
+    static func usesCoveNet(_ network: String) -> Bool { ["slirp4netns", "slirp", ""].contains(networkMode(network).mode) }
+
     public func networkChannel(network: String) -> NetworkChannel? {
-        guard ["slirp4netns", "slirp", ""].contains(Self.networkMode(network).mode),
+        guard Self.usesCoveNet(network),
               let net = helpers.find("cove-net"), let (runtime, helper) = try? SyncChannel.pair() else { return nil }
         return NetworkChannel(runtime: runtime, helper: helper, path: net)
     }
@@ -332,14 +335,8 @@ public struct ContainerEngine {
     @discardableResult
     public func startNetworkHelper(_ c: NetworkChannel) -> Error? {
         defer { c.helper.close() }
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        guard null >= 0 else { return SyscallError("open /dev/null") }
-        defer { close(null) }
-        var options = Spawn.Options()
-        options.fds = [(0, null), (1, null), (2, null), (3, c.helper.fd)]
-        options.newSession = true
         do {
-            _ = try Spawn.spawn(c.path, [c.path, "--tap-channel", "3"], env: Spawn.currentEnvironment, options: options)
+            _ = try ContainerTap.startHelper(c.path, channel: c.helper.fd)
             return nil
         } catch {
             return error
@@ -369,8 +366,7 @@ public struct ContainerEngine {
 
     public func startEarly(_ o: RunOptions, network: NetworkChannel?) -> EarlyStart? {
         let mode = Self.networkMode(o.network).mode
-        guard !o.detach, (o.userns ?? "").isEmpty, ["slirp4netns", "slirp", "", "none", "pasta"].contains(mode),
-              network != nil || ["none", "pasta"].contains(mode),
+        guard !o.detach, (o.userns ?? "").isEmpty, network != nil || ["none", "pasta"].contains(mode),
               let (unshare, base) = try? runtimeArgs(), let (ours, theirs) = try? SyncChannel.pair() else { return nil }
         defer { theirs.close() }
         let id = ContainerStore.newID()
@@ -480,8 +476,6 @@ public struct ContainerEngine {
     /// `fresh`: made by `create` with `startsAttached` just now, so its
     /// record says started already. `recordExit` false: the caller removes
     /// the container next (`--rm`), so its exit is not written down.
-    /// `network`: the channel of a cove-net started by startNetworkHelper,
-    /// handed to cove-unshare (and closed here).
     /// `network`: a cove-net channel (networkChannel); its helper is
     /// started now unless startNetworkHelper did already. `early`: the
     /// cove-unshare startEarly started, which gets the go here.

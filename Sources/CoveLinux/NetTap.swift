@@ -465,6 +465,19 @@ public enum ContainerTap {
         return fd
     }
 
+    /// Starts a network helper as `PATH --tap-channel 3`, `channel` its
+    /// fd 3, in a session of its own with stdio on /dev/null (its failures
+    /// come back on the channel). For cove-unshare and the front alike.
+    public static func startHelper(_ path: String, channel: Int32) throws -> pid_t {
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        guard null >= 0 else { throw SyscallError("open /dev/null") }
+        defer { close(null) }
+        var options = Spawn.Options()
+        options.fds = [(0, null), (1, null), (2, null), (3, channel)]
+        options.newSession = true
+        return try Spawn.spawn(path, [path, "--tap-channel", "3"], env: Spawn.currentEnvironment, options: options)
+    }
+
     /// The annotation by which the front asks cove-unshare to start the
     /// network helper before the container and hand it the container's
     /// namespaces (see cove-unshare's NetworkHandoff).
