@@ -46,20 +46,20 @@ enum Commands {
             }
             r.exitCommand = [path] + (a.lists["exit-command-arg"] ?? [])
         }
-        if let f = a.values["network-fd"] {
+        // A channel the caller passed: an open fd above stdio, made ours
+        // alone (close-on-exec: not the container's, nor any helper's).
+        func channelFD(_ name: String) throws -> Int32? {
+            guard let f = a.values[name] else { return nil }
             guard let n = Int32(f), n >= 3, fcntl(n, F_GETFD) >= 0 else {
-                throw Arguments.UsageError(description: "--network-fd \(f) is not an open descriptor")
+                throw Arguments.UsageError(description: "--\(name) \(f) is not an open descriptor")
             }
-            // Ours alone: not the container's, nor any helper's.
             _ = fcntl(n, F_SETFD, FD_CLOEXEC)
-            r.networkFD = n
+            return n
         }
-        if let f = a.values["early-fd"] {
-            guard mode == .run(detach: false), let n = Int32(f), n >= 3, fcntl(n, F_GETFD) >= 0 else {
-                throw Arguments.UsageError(description: "--early-fd \(f): expected an open descriptor, for run in the foreground")
-            }
-            _ = fcntl(n, F_SETFD, FD_CLOEXEC)
-            r.earlyFD = n
+        r.networkFD = try channelFD("network-fd")
+        r.earlyFD = try channelFD("early-fd")
+        if r.earlyFD != nil && mode != .run(detach: false) {
+            throw Arguments.UsageError(description: "--early-fd is for run in the foreground")
         }
         if let m = a.values["output-log-max"] {
             guard let n = Int64(m), n >= 0 else { throw Arguments.UsageError(description: "--output-log-max \(m) is not a size in bytes") }

@@ -54,8 +54,14 @@ struct LaunchContext {
     /// leaves the parent's clone for a wait that comes anyway.
     var unshareInInit: Int32 {
         guard cloneAllAtOnce && newUserNamespace else { return 0 }
-        return unshareFlags & (NamespaceKind.network.cloneFlag | NamespaceKind.ipc.cloneFlag)
+        return unshareFlags & Self.madeDuringMaps
     }
+
+    /// The namespaces a child makes itself while the parent writes its id
+    /// maps: the costly ones. Here by unshareInInit; with --early-fd by the
+    /// early child, before the config is read (so a config for it must
+    /// want both).
+    static let madeDuringMaps = NamespaceKind.network.cloneFlag | NamespaceKind.ipc.cloneFlag
 
 
 }

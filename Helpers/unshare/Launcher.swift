@@ -120,15 +120,15 @@ enum Launcher {
         }
         // --early-fd: the user namespace and its maps now, while the caller
         // still writes the bundle; the rest once it says the bundle is there.
-        var early: (channel: SyncChannel, mapsFailure: Error?)?
+        var earlyChannel: SyncChannel?
         // A ^C meanwhile (during a pull, say) is the caller's to act on:
         // its end then closes the channel, and we clean up. Ignored from
         // before anything is made, and in the early child too, which sets
-        // them back once the bundle is ready.
-        let interrupting = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
-        var previous: [sighandler_t?] = []
-        if r.earlyFD != nil { previous = interrupting.map { signal($0, SIG_IGN) } }
-        defer { for (sig, handler) in zip(interrupting, previous) { signal(sig, handler) } }
+        // them back once the bundle is ready. (posix_spawn, which started
+        // us, left every disposition at its default.)
+        var ignoring = r.earlyFD != nil
+        if ignoring { Signals.ignore(Signals.interrupting) }
+        defer { if ignoring { Signals.restore(Signals.interrupting) } }
         if let goFD = r.earlyFD {
             try store.reserve(r.id)
             reserved = true
@@ -142,18 +142,16 @@ enum Launcher {
             }
             stagePid = child
             childEnd.close()
-            var mapsFailure: Error?
-            do { try IDMaps.write(pid: child, linux: .empty) } catch { mapsFailure = error }
+            // Unmapped, the child could not even read the config: a
+            // failure here is the run's at once.
+            try IDMaps.write(pid: child, linux: .empty)
             RuntimeLog.phase("early maps written")
-            // Unmapped, the child could not even read the config.
-            if let mapsFailure { throw mapsFailure }
-            early = (parentEnd, nil)
-            _ = early?.mapsFailure
+            earlyChannel = parentEnd
             let go = SyncChannel(fd: goFD)
             let said = try? go.receive()
             go.close()
-            for (sig, handler) in zip(interrupting, previous) { signal(sig, handler) }
-            previous = []
+            Signals.restore(Signals.interrupting)
+            ignoring = false
             // The caller gave up (its own error is the one to report).
             guard said == .bundleReady else { throw CallerGaveUp() }
             RuntimeLog.phase("bundle ready")
@@ -163,7 +161,7 @@ enum Launcher {
         }
         var ctx = try prepare(r, store: store)
         RuntimeLog.phase("config read")
-        if early != nil {
+        if earlyChannel != nil {
             guard ctx.newUserNamespace, ctx.linux.uidMappings.isEmpty, ctx.linux.gidMappings.isEmpty,
                   ctx.linux.namespaces.allSatisfy({ $0.path == nil }), ctx.has(.network), ctx.has(.ipc),
                   ctx.consoleSocket < 0, ctx.network == nil || r.networkFD != nil else {
@@ -193,21 +191,19 @@ enum Launcher {
         if let fifo = ctx.fifoPath, mkfifo(fifo, 0o600) != 0 { throw SyscallError("create \(fifo)") }
 
         RuntimeLog.phase("state recorded")
-        if early == nil, case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
+        if earlyChannel == nil, case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
         // Started first, to load while the container is made; init's end
         // goes with init, ours is closed once init exists.
         if ctx.network == nil, let fd = r.networkFD { close(fd) }
         ctx.networkChannel = try ctx.network?.connect(bundle: ctx.bundle, started: r.networkFD.map { SyncChannel(fd: $0) })
         defer { ctx.networkChannel?.close() }
         let parentEnd: SyncChannel
-        var mapsWritten = false
         var mapsFailure: Error?
-        if let early {
+        if let earlyChannel {
             // The early child makes the other namespaces and init, as the
-            // middle stage does, once it has read the config too.
-            parentEnd = early.channel
-            mapsWritten = true
-            mapsFailure = early.mapsFailure
+            // middle stage does, once it has read the config too; its maps
+            // are written.
+            parentEnd = earlyChannel
         } else {
             let (ours, childEnd) = try SyncChannel.pair()
             parentEnd = ours
@@ -227,7 +223,6 @@ enum Launcher {
             // the same), so newuidmap and newgidmap run while it starts.
             if ctx.newUserNamespace {
                 do { try IDMaps.write(pid: child, linux: ctx.linux) } catch { mapsFailure = error }
-                mapsWritten = true
                 RuntimeLog.phase("maps written")
             }
         }
@@ -279,7 +274,8 @@ enum Launcher {
                     try? parentEnd.send(.failure(errno: EPERM, message: "\(error)"))
                     throw error
                 }
-                guard mapsWritten else { throw RuntimeError("unexpected message from container setup", errno: EBADMSG) }
+                // Only a child in a new user namespace asks; its maps were written after the clone.
+                guard ctx.newUserNamespace else { throw RuntimeError("unexpected message from container setup", errno: EBADMSG) }
                 try parentEnd.send(.mapsWritten)
             case let .initPid(p):
                 initPid = p

@@ -40,28 +40,22 @@ enum SetupStage {
         }
     }
 
-    /// The namespaces the early child makes at once, before the config
-    /// says so: the costly ones (a network namespace takes half a
-    /// millisecond), made while the parent writes the id maps. A config
-    /// for --early-fd must have both.
-    static let earlyFlags = NamespaceKind.network.cloneFlag | NamespaceKind.ipc.cloneFlag
-
     /// --early-fd: born in the new user namespace before the bundle was
-    /// complete. It makes earlyFlags' namespaces, waits for the parent's
+    /// complete. It makes LaunchContext.madeDuringMaps, waits for the parent's
     /// word (maps written, bundle ready), reads the config itself and goes
     /// on as the middle stage.
     static func runEarly(_ r: Launcher.Request, store: StateStore, channel: SyncChannel) -> Never {
         Processes.setName("cove:setup")
         Processes.dieWithParent()
         do {
-            try Namespaces.unshare(earlyFlags)
+            try Namespaces.unshare(LaunchContext.madeDuringMaps)
             guard let m = try channel.receive(), m == .bundleReady else { _exit(1) }
             // The parent ignored these while the caller worked (see launch).
-            for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { signal(sig, SIG_DFL) }
+            Signals.restore(Signals.interrupting)
             try? Identity.setIDs(uid: 0, gid: 0)
             var ctx = try Launcher.prepare(r, store: store)
             ctx.networkChannel = r.networkFD.map { SyncChannel(fd: $0) }
-            ctx.alreadyUnshared = earlyFlags
+            ctx.alreadyUnshared = LaunchContext.madeDuringMaps
             if chdir(ctx.bundle) != 0 { throw SyscallError("chdir to the bundle \(ctx.bundle)") }
             run(ctx, channel: channel)
         } catch {

@@ -190,6 +190,15 @@ public enum Signals {
         _ = sigs.withUnsafeBufferPointer { cove_block_signals($0.baseAddress, Int32($0.count)) }
     }
     public static func unblockAll() { _ = cove_unblock_all_signals() }
+
+    /// What a terminal or a supervisor sends to stop a foreground program.
+    public static let interrupting = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+    /// Ignores `sigs` (dispositions, not masks: a child inherits them).
+    public static func ignore(_ sigs: [Int32]) { for s in sigs { signal(s, SIG_IGN) } }
+
+    /// Back to the default disposition.
+    public static func restore(_ sigs: [Int32]) { for s in sigs { signal(s, SIG_DFL) } }
     public static func wait(_ sigs: [Int32]) -> Int32 {
         sigs.withUnsafeBufferPointer { cove_wait_signal($0.baseAddress, Int32($0.count)) }
     }
