@@ -681,9 +681,7 @@ public struct ContainerEngine {
                 let null = open("/dev/null", O_RDWR)
                 if null >= 0 { for fd: Int32 in 0...2 { dup2(null, fd) } }
                 // Only the hold on our entry stays open.
-                for fd in (try? Files.listDirectory("/proc/self/fd")) ?? [] {
-                    if let n = Int32(fd), n > 2, n != held { close(n) }
-                }
+                Files.closeDescriptors(from: 3, except: [held])
                 try? helpers.removeStoreTree(trash + "/" + r.id)
                 sweepTrash(trash)
                 _exit(0)
@@ -698,15 +696,7 @@ public struct ContainerEngine {
 
     /// An fd holding `path` with an exclusive flock: the mark of a live
     /// removal; -1 when another process holds it.
-    static func holdForRemoval(_ path: String) -> Int32 {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return -1 }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            close(fd)
-            return -1
-        }
-        return fd
-    }
+    static func holdForRemoval(_ path: String) -> Int32 { FileLock.tryHold(path, directory: true) ?? -1 }
 
     /// Removes the entries of containers/.trash that no live removal holds.
     func sweepTrash(_ trash: String) {

@@ -47,9 +47,7 @@ extension ContentStore {
                 errno = e
                 throw SyscallError("lock \(path)")
             }
-            var mine = stat(), there = stat()
-            guard fstat(fd, &mine) == 0, stat(path, &there) == 0, mine.st_ino == there.st_ino,
-                  mine.st_dev == there.st_dev else {
+            guard Files.isStill(fd, at: path) else {
                 close(fd)
                 continue
             }
@@ -73,14 +71,9 @@ extension ContentStore {
     /// that finds the blob stored removes it, unless a live pull holds it
     /// (that one unlinks it itself).
     private func removeLeftoverPartial(_ path: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
+        guard let fd = FileLock.tryHold(path) else { return }
         defer { close(fd) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
-        var mine = stat(), there = stat()
-        if fstat(fd, &mine) == 0, stat(path, &there) == 0, mine.st_ino == there.st_ino, mine.st_dev == there.st_dev {
-            unlink(path)
-        }
+        if Files.isStill(fd, at: path) { unlink(path) }
     }
 
     /// Partial files left by pulls; only under the exclusive lock (GC),

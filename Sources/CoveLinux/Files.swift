@@ -200,6 +200,13 @@ public enum Files {
         return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
+    /// Whether `path` still names the file open as `fd` (not replaced or
+    /// removed since it was opened).
+    public static func isStill(_ fd: Int32, at path: String) -> Bool {
+        var x = stat(), y = stat()
+        return fstat(fd, &x) == 0 && stat(path, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
+    }
+
     public static func normalize(_ path: String) -> String {
         // Over the bytes: "." and ".." are ASCII, and String's split and
         // comparisons cost more than the rest of a container's bundle.

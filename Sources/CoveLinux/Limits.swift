@@ -76,6 +76,19 @@ public enum FileLock {
         return fd
     }
 
+    /// An flock(2) on `path` (which must exist) if nobody holds one, else
+    /// nil. Unlike the POSIX locks above it belongs to the open file, so a
+    /// child forked with the fd keeps it (a removal handed to a child).
+    public static func tryHold(_ path: String, directory: Bool = false) -> Int32? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (directory ? O_DIRECTORY : 0))
+        guard fd >= 0 else { return nil }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
     static func lock(_ path: String, shared: Bool) throws -> Int32 {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd < 0 { throw SyscallError("open lock \(path)") }
