@@ -65,6 +65,15 @@ struct NetGatewayTCPTests {
         import errno, hashlib, random, socket, sys, threading, time
         host, port = "10.0.2.2", int(sys.argv[1])
         results = {}
+        def read_all(c, size):
+            # Up to the peer's end, at most 100 reads.
+            data = b""
+            for _ in range(100):
+                d = c.recv(size)
+                if not d:
+                    break
+                data += d
+            return data
         def get(name, n, seed):
             c = socket.create_connection((host, port), timeout=60)
             info = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
@@ -86,12 +95,7 @@ struct NetGatewayTCPTests {
             c.sendall(b"put\\n")
             c.sendall(data)
             c.shutdown(socket.SHUT_WR)
-            answer = b""
-            for _ in range(100):
-                d = c.recv(200)
-                if not d:
-                    break
-                answer += d
+            answer = read_all(c, 200)
             c.close()
             results[name] = "ok" if answer.decode().strip() == hashlib.sha256(data).hexdigest() else "bad: %r" % answer
         def refused(name, p):
@@ -122,12 +126,7 @@ struct NetGatewayTCPTests {
                     time.sleep(0.05)
                     continue
                 c.sendall(b"get 1000 5\\n")
-                data = b""
-                for _ in range(100):
-                    d = c.recv(4096)
-                    if not d:
-                        break
-                    data += d
+                data = read_all(c, 4096)
                 c.close()
                 after = "ok" if data == random.Random(5).randbytes(1000) else "bad"
                 break
