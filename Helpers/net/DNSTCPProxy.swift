@@ -24,12 +24,15 @@ final class DNSTCPProxy {
     private var relays: [SpliceRelay] = []
     private var polled: [SpliceRelay] = []
 
-    init(upstreams: [SocketAddress]) throws {
+    /// `near`: the --record file, whose directory (cove's runtime
+    /// directory, a tmpfs as a rule) takes the socket's directory when it
+    /// is ours alone and the path fits a socket address; else /tmp's.
+    init(upstreams: [SocketAddress], near record: String? = nil) throws {
         self.upstreams = upstreams
         // A directory of our own (0700): nobody else can connect to the
         // socket. In the user's own parent when it can be had, so looking
         // for what killed cove-nets left reads a few entries, not all /tmp.
-        let parent = DNSTCPProxy.ownParent()
+        let parent = DNSTCPProxy.parent(near: record) ?? DNSTCPProxy.ownParent()
         if let parent { DNSTCPProxy.removeStale(in: parent) }
         var template = Array(((parent.map { $0 + "/" } ?? DNSTCPProxy.directoryPrefix) + "XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buf in buf.baseAddress.flatMap { mkdtemp($0) } }
@@ -54,6 +57,15 @@ final class DNSTCPProxy {
     /// leaves it; the front removes it, as named in the helper's record
     /// (see OCIHook.recordServer), and so does the next cove-net.
     static let directoryPrefix = "/tmp/cove-net-"
+
+    /// The --record file's directory, if private and short enough for
+    /// `DIR/XXXXXX/dns.sock` in a sockaddr_un (107 bytes).
+    static func parent(near record: String?) -> String? {
+        guard let record, let slash = record.lastIndex(of: "/"), slash > record.startIndex else { return nil }
+        let dir = String(record[..<slash])
+        guard dir.utf8.count + 16 <= 107, Files.ensurePrivateDirectory(dir) else { return nil }
+        return dir
+    }
 
     /// `/tmp/cove-net-UID`, made 0700 if missing; nil unless it is a real
     /// directory of ours that only we can enter.

@@ -6,6 +6,10 @@ struct NetArguments {
     var userns = ""
     var mtu = 65520
     var apiSocket: String?
+    /// --record: the file the serving process records itself in (cove
+    /// puts it in its runtime directory, a tmpfs as a rule); the TCP DNS
+    /// socket's directory is made beside it.
+    var record: String?
     var allowHostLoopback = false
     var pid: Int32?
     var publish: [PortForward] = []
@@ -19,7 +23,7 @@ struct NetArguments {
     var stderrAfterReady: Int32?
     /// The container's bundle (from the hook's state, or --bundle with
     /// --tap-channel), where the serving process records its pid for the
-    /// front (network.pid).
+    /// front (network.pid) unless --record names the file.
     var bundle: String?
     /// With --oci-hook: run pasta (this path) instead of libslirp.
     var pasta: String?
@@ -38,7 +42,7 @@ struct NetArguments {
     static let usage = """
         usage: cove-net --netns PATH --userns PATH [--pid PID] [--mtu N] [--allow-host-loopback]
                         [--enable-ipv6] [--publish [HOSTIP:]HOSTPORT:CTRPORT[/tcp|/udp]]...
-                        [--dns-upstream IP[:PORT]]... [--api-socket PATH] [--ready-fd N]
+                        [--dns-upstream IP[:PORT]]... [--api-socket PATH] [--ready-fd N] [--record FILE]
                cove-net --oci-hook [options but --netns, --userns, --pid]
                cove-net --oci-hook --pasta PATH [--pasta-option OPT]... [--publish ...]...
                cove-net --tap-channel FD
@@ -74,6 +78,7 @@ struct NetArguments {
             case "--enable-ipv6": enableIPv6 = true
             case "--oci-hook": ociHook = true
             case "--bundle": bundle = try v()
+            case "--record": record = try v()
             case "--tap-channel":
                 let t = try v()
                 guard let n = Int32(t), n >= 0 else { throw UsageError(description: "--tap-channel \(t): expected an fd number") }

@@ -25,21 +25,25 @@ enum OCIHook {
         args.bundle = state["bundle"]?.stringValue
     }
 
-    /// `<bundle>/network.pid`: the process serving the container's network,
-    /// {"helper": NAME, "pid": N, "startTime": T}. The front reads it to
-    /// tell a container whose network died (`cove inspect`'s State.Error).
-    /// `leftovers`: a directory of the helper's own that its end removes,
-    /// and the front removes when that end never came (kill -9).
-    static func recordServer(bundle: String?, helper: String, pid: pid_t, leftovers: String? = nil) {
-        guard let bundle else { return }
+    /// `record` (--record), else `<bundle>/network.pid`: the process
+    /// serving the container's network, {"helper": NAME, "pid": N,
+    /// "startTime": T}. The front reads it to tell a container whose
+    /// network died (`cove inspect`'s State.Error). `leftovers`: a
+    /// directory of the helper's own that its end removes, and the front
+    /// removes when that end never came (kill -9).
+    static func recordServer(bundle: String?, record: String?, helper: String, pid: pid_t, leftovers: String? = nil) {
+        guard let path = record ?? bundle.map({ $0 + "/network.pid" }) else { return }
+        if record != nil, let slash = path.lastIndex(of: "/"), slash > path.startIndex {
+            try? Files.makeDirectories(String(path[..<slash]), mode: 0o700)
+        }
         var fields: [(String, JSON)] = [("helper", .string(helper)), ("pid", .int(pid)),
                                         ("startTime", .int(Processes.stat(pid)?.startTime ?? 0))]
         if let leftovers { fields.append(("leftovers", .string(leftovers))) }
         let doc = JSON.object(fields)
         do {
-            try Files.writeAtomically(bundle + "/network.pid", Array(doc.serialized().utf8), mode: 0o600, durable: false)
+            try Files.writeAtomically(path, Array(doc.serialized().utf8), mode: 0o600, durable: false)
         } catch {
-            NetLog.error("cannot record the network helper's pid in \(bundle): \(error)")
+            NetLog.error("cannot record the network helper's pid in \(path): \(error)")
         }
     }
 

@@ -61,7 +61,7 @@ enum PastaHook {
             NetLog.error("pasta started but wrote no pid to \(pidFile)")
             return 1
         }
-        OCIHook.recordServer(bundle: bundle, helper: "pasta", pid: server)
+        OCIHook.recordServer(bundle: bundle, record: args.record, helper: "pasta", pid: server)
         // The watcher: a session of its own, no stdio of the runtime's.
         let exitFD = try Processes.openPidFD(pid)
         let pastaFD = try Processes.openPidFD(server)

@@ -35,7 +35,8 @@ struct TapHandoff {
     }
 
     static func receive(_ channel: SyncChannel) throws -> TapHandoff {
-        var fds: [String: Int32] = [:]
+        // In the order of `parts`.
+        var fds: [Int32] = []
         do {
             for part in parts {
                 guard let (m, fd) = try channel.receiveWithFD() else {
@@ -45,12 +46,12 @@ struct TapHandoff {
                     if fd >= 0 { close(fd) }
                     throw SetupFailure(errno: EBADMSG, message: "expected the container's \(part), got \(m)")
                 }
-                fds[part] = fd
+                fds.append(fd)
             }
         } catch {
-            for fd in fds.values { close(fd) }
+            for fd in fds { close(fd) }
             throw error
         }
-        return TapHandoff(channel: channel, userFD: fds["userns"]!, netFD: fds["netns"]!, pidFD: fds["pidfd"]!)
+        return TapHandoff(channel: channel, userFD: fds[0], netFD: fds[1], pidFD: fds[2])
     }
 }

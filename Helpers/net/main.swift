@@ -61,7 +61,7 @@ func main() -> Int32 {
         let upstreams = args.dnsUpstreams.isEmpty ? DNSForwarder.hostUpstreams() : args.dnsUpstreams
         // With upstreams of our own, TCP queries to 10.0.2.3 go to them too
         // (see DNSTCPProxy); without any, libslirp's forwarder keeps it.
-        let tcpDNS = upstreams.isEmpty ? nil : try DNSTCPProxy(upstreams: upstreams)
+        let tcpDNS = upstreams.isEmpty ? nil : try DNSTCPProxy(upstreams: upstreams, near: args.record)
         defer { tcpDNS?.closeAll() }
         let stack = try SlirpStack(tapFD: tap, exitFD: exitFD, mtu: args.mtu,
                                    allowHostLoopback: args.allowHostLoopback, ipv6: args.enableIPv6,
@@ -104,7 +104,8 @@ func main() -> Int32 {
             reportTo = nil
         }
         if args.ociHook || handoff != nil {
-            OCIHook.recordServer(bundle: args.bundle, helper: "cove-net", pid: getpid(), leftovers: tcpDNS?.directory)
+            OCIHook.recordServer(bundle: args.bundle, record: args.record, helper: "cove-net", pid: getpid(),
+                                 leftovers: tcpDNS?.directory)
         }
         if let quiet = args.stderrAfterReady { dup2(quiet, 2) }
         switch try stack.run() {

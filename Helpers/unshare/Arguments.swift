@@ -22,52 +22,69 @@ struct Arguments {
         var operandsEndOptions = false
     }
 
-    static let shapes: [String: CommandShape] = [
-        "create": CommandShape(
-            values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
-                     "--console-socket": "console-socket", "--preserve-fds": "preserve-fds",
-                     "--network-fd": "network-fd"],
-            flags: ["--no-pivot": "no-pivot", "--no-new-keyring": "no-new-keyring", "--monitor": "monitor"],
-            usage: "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--network-fd FD] [--monitor] ID"),
-        "run": CommandShape(
-            values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
-                     "--console-socket": "console-socket", "--preserve-fds": "preserve-fds",
-                     "--output-log": "output-log", "--output-log-max": "output-log-max",
-                     "--exit-command": "exit-command", "--network-fd": "network-fd", "--early-fd": "early-fd"],
-            flags: ["--detach": "detach", "-d": "detach", "--no-pivot": "no-pivot",
-                    "--no-new-keyring": "no-new-keyring", "--keep": "keep", "--monitor": "monitor"],
-            lists: ["--exit-command-arg": "exit-command-arg"],
-            usage: "run [--bundle DIR] [--detach [--monitor [--output-log FILE [--output-log-max BYTES]] "
-                + "[--exit-command PATH [--exit-command-arg ARG]...]]] [--pid-file FILE] [--network-fd FD] [--early-fd FD] ID"),
-        "start": CommandShape(usage: "start ID"),
-        "state": CommandShape(usage: "state ID"),
-        "kill": CommandShape(flags: ["--all": "all", "-a": "all"], usage: "kill [--all] ID [SIGNAL]"),
-        "delete": CommandShape(flags: ["--force": "force", "-f": "force"], usage: "delete [--force] ID"),
-        "list": CommandShape(values: ["--format": "format", "-f": "format"],
-                             flags: ["--quiet": "quiet", "-q": "quiet"], usage: "list [--format table|json] [--quiet]"),
-        "spec": CommandShape(values: ["--bundle": "bundle", "-b": "bundle"], flags: ["--rootless": "rootless"],
-                             usage: "spec [--bundle DIR] [--rootless]"),
-        "features": CommandShape(usage: "features"),
-        "exec": CommandShape(
-            values: ["--process": "process", "-p": "process", "--console-socket": "console-socket",
-                     "--pid-file": "pid-file", "--cwd": "cwd", "--user": "user", "-u": "user",
-                     "--preserve-fds": "preserve-fds", "--process-label": "process-label", "--apparmor": "apparmor"],
-            flags: ["--tty": "tty", "-t": "tty", "--detach": "detach", "-d": "detach",
-                    "--no-new-privs": "no-new-privs", "--ignore-paused": "ignore-paused"],
-            lists: ["--env": "env", "-e": "env", "--cap": "cap", "-c": "cap"],
-            usage: "exec [--process FILE] [--tty] [--console-socket SOCK] [--pid-file FILE] [--detach] "
-                + "[--cwd DIR] [--env K=V]... [--user UID[:GID]] [--cap CAP]... [--no-new-privs] [--preserve-fds N] ID [COMMAND [ARG...]]",
-            operandsEndOptions: true),
-        "ps": CommandShape(values: ["--format": "format", "-f": "format"], usage: "ps [--format table|json] ID"),
-    ]
+    /// One command's shape: a switch, so that only that command's tables
+    /// are made (a dictionary of them all cost every start the runtime's
+    /// generic metadata lookups).
+    static func shape(_ command: String) -> CommandShape? {
+        switch command {
+        case "create":
+            return CommandShape(
+                values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
+                         "--console-socket": "console-socket", "--preserve-fds": "preserve-fds",
+                         "--network-fd": "network-fd"],
+                flags: ["--no-pivot": "no-pivot", "--no-new-keyring": "no-new-keyring", "--monitor": "monitor"],
+                usage: "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] [--network-fd FD] [--monitor] ID")
+        case "run":
+            return CommandShape(
+                values: ["--bundle": "bundle", "-b": "bundle", "--pid-file": "pid-file",
+                         "--console-socket": "console-socket", "--preserve-fds": "preserve-fds",
+                         "--output-log": "output-log", "--output-log-max": "output-log-max",
+                         "--exit-command": "exit-command", "--network-fd": "network-fd", "--early-fd": "early-fd"],
+                flags: ["--detach": "detach", "-d": "detach", "--no-pivot": "no-pivot",
+                        "--no-new-keyring": "no-new-keyring", "--keep": "keep", "--monitor": "monitor"],
+                lists: ["--exit-command-arg": "exit-command-arg"],
+                usage: "run [--bundle DIR] [--detach [--monitor [--output-log FILE [--output-log-max BYTES]] "
+                    + "[--exit-command PATH [--exit-command-arg ARG]...]]] [--pid-file FILE] [--network-fd FD] [--early-fd FD] ID")
+        case "start":
+            return CommandShape(usage: "start ID")
+        case "state":
+            return CommandShape(usage: "state ID")
+        case "kill":
+            return CommandShape(flags: ["--all": "all", "-a": "all"], usage: "kill [--all] ID [SIGNAL]")
+        case "delete":
+            return CommandShape(flags: ["--force": "force", "-f": "force"], usage: "delete [--force] ID")
+        case "list":
+            return CommandShape(values: ["--format": "format", "-f": "format"],
+                                flags: ["--quiet": "quiet", "-q": "quiet"], usage: "list [--format table|json] [--quiet]")
+        case "spec":
+            return CommandShape(values: ["--bundle": "bundle", "-b": "bundle"], flags: ["--rootless": "rootless"],
+                                usage: "spec [--bundle DIR] [--rootless]")
+        case "features":
+            return CommandShape(usage: "features")
+        case "exec":
+            return CommandShape(
+                values: ["--process": "process", "-p": "process", "--console-socket": "console-socket",
+                         "--pid-file": "pid-file", "--cwd": "cwd", "--user": "user", "-u": "user",
+                         "--preserve-fds": "preserve-fds", "--process-label": "process-label", "--apparmor": "apparmor"],
+                flags: ["--tty": "tty", "-t": "tty", "--detach": "detach", "-d": "detach",
+                        "--no-new-privs": "no-new-privs", "--ignore-paused": "ignore-paused"],
+                lists: ["--env": "env", "-e": "env", "--cap": "cap", "-c": "cap"],
+                usage: "exec [--process FILE] [--tty] [--console-socket SOCK] [--pid-file FILE] [--detach] "
+                    + "[--cwd DIR] [--env K=V]... [--user UID[:GID]] [--cap CAP]... [--no-new-privs] [--preserve-fds N] ID [COMMAND [ARG...]]",
+                operandsEndOptions: true)
+        case "ps":
+            return CommandShape(values: ["--format": "format", "-f": "format"], usage: "ps [--format table|json] ID")
+        default: return nil
+        }
+    }
 
     struct UsageError: Error, CustomStringConvertible {
         let description: String
     }
 
     /// Global flags that callers pass and that change nothing here.
-    static let ignoredGlobalFlags: Set<String> = ["--systemd-cgroup", "--no-pivot"]
-    static let ignoredGlobalValues: Set<String> = ["--rootless", "--cgroup-manager", "--criu", "--log-level"]
+    static let ignoredGlobalFlags = ["--systemd-cgroup", "--no-pivot"]
+    static let ignoredGlobalValues = ["--rootless", "--cgroup-manager", "--criu", "--log-level"]
 
     init(_ argv: [String]) throws {
         var i = 0
@@ -104,7 +121,7 @@ struct Arguments {
         }
         guard !command.isEmpty else { command = "help"; return }
         if command == "help" || command == "version" { return }
-        guard let shape = Arguments.shapes[command] else {
+        guard let shape = Arguments.shape(command) else {
             throw UsageError(description: "unknown command \(command)")
         }
         var onlyOperands = false
@@ -142,7 +159,7 @@ struct Arguments {
 
     func operand(_ n: Int, _ what: String) throws -> String {
         guard n < operands.count else {
-            throw UsageError(description: "\(command) needs \(what); usage: cove-unshare \(Arguments.shapes[command]?.usage ?? command)")
+            throw UsageError(description: "\(command) needs \(what); usage: cove-unshare \(Arguments.shape(command)?.usage ?? command)")
         }
         return operands[n]
     }

@@ -182,18 +182,19 @@ enum ContainerInit {
             try switchUser(process.user)
             return
         }
-        let sets = [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient]
-            .map(Capabilities.values)
-        let unknown = Set(sets.flatMap(\.unknown))
+        let bounding = Capabilities.values(caps.bounding), effective = Capabilities.values(caps.effective)
+        let permitted = Capabilities.values(caps.permitted), inheritable = Capabilities.values(caps.inheritable)
+        let ambient = Capabilities.values(caps.ambient)
+        let unknown = bounding.unknown + effective.unknown + permitted.unknown + inheritable.unknown + ambient.unknown
         if !unknown.isEmpty {
-            RuntimeLog.logger.warning("capabilities unknown to this kernel ignored: \(unknown.sorted().joined(separator: ", "))")
+            RuntimeLog.logger.warning("capabilities unknown to this kernel ignored: \(Set(unknown).sorted().joined(separator: ", "))")
         }
-        try Capabilities.dropBounding(keeping: sets[0].known)
+        try Capabilities.dropBounding(keeping: bounding.known)
         try Capabilities.setKeepCaps(true)
         try switchUser(process.user)
         try Capabilities.setKeepCaps(false)
-        try Capabilities.set(effective: sets[1].known, permitted: sets[2].known, inheritable: sets[3].known)
-        try Capabilities.raiseAmbient(sets[4].known)
+        try Capabilities.set(effective: effective.known, permitted: permitted.known, inheritable: inheritable.known)
+        try Capabilities.raiseAmbient(ambient.known)
     }
 
     static func switchUser(_ user: RuntimeSpec.User) throws {

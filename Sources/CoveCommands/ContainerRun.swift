@@ -220,8 +220,12 @@ struct ContainerRun: ParsableCommand {
         }
         // The record in hand: finding it again would read every record.
         if flags.remove {
-            // cove-net ends meanwhile; reaped before the removal's child is made.
-            var reaped = false
+            // cove-net ends meanwhile (it watches init's pidfd), touching
+            // nothing of the container's: not waited for, it is reparented
+            // when we exit. With published ports it is, before the removal's
+            // child is made: whoever runs the next container on the same
+            // port must find it free once we have returned.
+            var reaped = record.ports.isEmpty
             let reap = { if !reaped { reaped = true; _ = Processes.reapRemaining(seconds: 2) } }
             do { try engine.removeExited(record, beforeBackground: reap) } catch { reap() }
         }

@@ -90,7 +90,7 @@ public struct ContainerEngine {
             builder.volumes = try VolumeStore(paths: paths, helpers: helpers)
             if o.initProcess { builder.initBinary = try helper("cove-unshare") }
             var out = try builder.build(rootMount: rootMount, rootPath: rootPath)
-            out.config = try addNetwork(out.config, o, ports: ports)
+            out.config = try addNetwork(out.config, o, ports: ports, record: networkRecord(record.id))
             try Files.writeAtomically(dir + "/config.json", Array(out.config.serialized().utf8), mode: 0o600,
                                       durable: false)
             record = try containers.update(record.id) {
@@ -147,16 +147,16 @@ public struct ContainerEngine {
             // the price of a directory and a symlink per layer.
             let lower: String
             let inStore = paths.layers + "/"
-            let direct = layers.reversed().map { $0.hasPrefix(inStore) ? "../../layers/" + $0.dropFirst(inStore.count) : "" }
+            let direct = layers.reversed().map { $0.hasPrefix(inStore) ? "../../layers/" + String($0.dropFirst(inStore.count)) : "" }
             if !direct.contains(""), direct.reduce(0, { $0 + $1.utf8.count + 1 }) < 3000,
                Files.sameFile(dir + "/../../layers", paths.layers) {
-                lower = direct.joined(separator: ":")
+                lower = direct.joinedPlain(":")
             } else {
                 try Files.makeDirectories(dir + "/l", mode: 0o700)
                 for (i, layer) in layers.enumerated() where symlink(layer, dir + "/l/\(i)") != 0 && errno != EEXIST {
                     throw SyscallError("link layer \(i) at \(dir)/l/\(i)")
                 }
-                lower = layers.indices.reversed().map { "l/\($0)" }.joined(separator: ":")
+                lower = layers.indices.reversed().map { "l/\($0)" }.joinedPlain(":")
             }
             var opts = ["lowerdir=" + lower, "upperdir=\(dir)/upper", "workdir=\(dir)/work"]
             if volatile { opts.append("volatile") }
@@ -257,7 +257,8 @@ public struct ContainerEngine {
     /// annotation, by which cove-unshare starts it before the container
     /// (see cove-unshare's NetworkHandoff); pasta: a createRuntime hook;
     /// none, host, ns: and container: need neither.
-    func addNetwork(_ config: JSON, _ o: RunOptions, ports: [String]) throws -> JSON {
+    /// `record`: the file the helper records itself in (see networkRecord).
+    func addNetwork(_ config: JSON, _ o: RunOptions, ports: [String], record: String) throws -> JSON {
         let (mode, options) = Self.networkMode(o.network)
         let opts = options.split(separator: ",").map(String.init)
         var args: [String]
@@ -294,6 +295,7 @@ public struct ContainerEngine {
             throw EngineError("unknown network mode \"\(o.network)\": use slirp4netns, pasta, none, host, ns:PATH or container:NAME")
         }
         for p in ports { args += ["--publish", p] }
+        args += ["--record", record]
         let net = try helper("cove-net")
         if mode == "pasta" {
             let hook = JSON.object([("path", .string(net)), ("args", .array(args.map { .string($0) })), ("timeout", .int(30))])
@@ -427,7 +429,7 @@ public struct ContainerEngine {
     /// container has no such helper or does not run.
     public func networkFailure(_ r: ContainerRecord) -> String? {
         guard case .running = containers.condition(r),
-              let bytes = try? Files.read(paths.container(r.id) + "/network.pid"),
+              let bytes = (try? Files.read(networkRecord(r.id))) ?? (try? Files.read(paths.container(r.id) + "/network.pid")),
               let doc = try? JSON.parse(bytes), let pid = doc["pid"]?.int64Value, pid > 0 else { return nil }
         let helper = doc["helper"]?.stringValue ?? "cove-net"
         let start = UInt64(clamping: doc["startTime"]?.int64Value ?? 0)
@@ -438,18 +440,28 @@ public struct ContainerEngine {
 
     /// A previous run's record of its network helper, gone before this one
     /// starts or with the container; with it what a helper killed before its
-    /// own cleanup left (cove-net's TCP DNS socket under /tmp).
+    /// own cleanup left (cove-net's TCP DNS socket).
     func clearNetworkRecord(_ r: ContainerRecord) {
-        let record = paths.container(r.id) + "/network.pid"
-        if let bytes = try? Files.read(record), let doc = try? JSON.parse(bytes),
-           let dir = doc["leftovers"]?.stringValue, dir.hasPrefix("/tmp/cove-net-"), !dir.contains("/../"),
-           let pid = doc["pid"]?.int64Value,
-           !Processes.isAlive(pid_t(truncatingIfNeeded: pid), startTime: UInt64(clamping: doc["startTime"]?.int64Value ?? 0)) {
-            unlink(dir + "/dns.sock")
-            rmdir(dir)
+        // In the runtime directory; in the bundle for containers made
+        // before cove put it there.
+        for record in [networkRecord(r.id), paths.container(r.id) + "/network.pid"] {
+            if let bytes = try? Files.read(record), let doc = try? JSON.parse(bytes),
+               let dir = doc["leftovers"]?.stringValue, !dir.hasParentComponent,
+               dir.hasPrefix("/tmp/cove-net-") || dir.hasPrefix(paths.runRoot + "/net/"),
+               let pid = doc["pid"]?.int64Value,
+               !Processes.isAlive(pid_t(truncatingIfNeeded: pid), startTime: UInt64(clamping: doc["startTime"]?.int64Value ?? 0)) {
+                unlink(dir + "/dns.sock")
+                rmdir(dir)
+            }
+            unlink(record)
         }
-        unlink(record)
     }
+
+    /// Where a container's network helper records itself (cove-net
+    /// --record): runtime state, in the runtime directory (a tmpfs as a
+    /// rule: a file made and removed on every start costs a disk an inode),
+    /// with cove-net's TCP DNS socket beside it.
+    func networkRecord(_ id: String) -> String { paths.runRoot + "/net/" + id }
 
     func runtimeArgs() throws -> (String, [String]) {
         let unshare = try helper("cove-unshare")

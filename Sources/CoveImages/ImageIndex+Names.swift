@@ -15,6 +15,12 @@ extension ImageIndex {
     static func match(_ text: String, in all: [ImageRecord]) throws -> [ImageRecord] {
         // A name in full is its own normal form: no parse needed.
         if !text.isEmpty, let r = all.first(where: { $0.name == text }) { return [r] }
+        // Nor is one in full but for its tag (registry/repo): its normal
+        // form is the name with :latest, stored names having a registry.
+        if let slash = text.firstIndex(of: "/"), !text[slash...].contains(":"), !text.contains("@") {
+            let tagged = text + ":latest"
+            if let r = all.first(where: { $0.name == tagged }) { return [r] }
+        }
         let name = (try? ImageReference(parsing: text))?.description
         if let name, let r = all.first(where: { $0.name == name || $0.name == text }) { return [r] }
         // podman: images made here (import, tag) are named localhost/NAME.

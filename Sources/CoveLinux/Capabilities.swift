@@ -25,14 +25,14 @@ public enum Capabilities {
 
     /// Names the kernel does not know are returned, not applied: a config
     /// written for a newer kernel still runs (as crun does).
-    public static func values(_ names: [String]) -> (known: Set<Int32>, unknown: [String]) {
-        var known = Set<Int32>()
+    public static func values(_ names: [String]) -> (known: CapabilitySet, unknown: [String]) {
+        var known = CapabilitySet()
         var unknown: [String] = []
         for n in names { if let v = value(of: n) { known.insert(v) } else { unknown.append(n) } }
         return (known, unknown)
     }
 
-    public static func dropBounding(keeping: Set<Int32>) throws {
+    public static func dropBounding(keeping: CapabilitySet) throws {
         for c in 0...lastCap where !keeping.contains(c) {
             if cap_drop_bound(cap_value_t(c)) != 0 { throw SyscallError("drop capability \(c) from the bounding set") }
         }
@@ -42,11 +42,11 @@ public enum Capabilities {
         try check("set keep-caps", cove_set_keepcaps(on ? 1 : 0))
     }
 
-    public static func set(effective: Set<Int32>, permitted: Set<Int32>, inheritable: Set<Int32>) throws {
+    public static func set(effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet) throws {
         guard let caps = cap_init() else { throw SyscallError("cap_init") }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
-        func flag(_ which: cap_flag_t, _ set: Set<Int32>) throws {
-            let list = set.sorted().map { cap_value_t($0) }
+        func flag(_ which: cap_flag_t, _ set: CapabilitySet) throws {
+            let list = set.values.map { cap_value_t($0) }
             if list.isEmpty { return }
             if cap_set_flag(caps, which, Int32(list.count), list, CAP_SET) != 0 { throw SyscallError("cap_set_flag") }
         }
@@ -58,11 +58,36 @@ public enum Capabilities {
         }
     }
 
-    public static func raiseAmbient(_ set: Set<Int32>) throws {
-        for c in set.sorted() {
+    public static func raiseAmbient(_ set: CapabilitySet) throws {
+        for c in set.values {
             if cap_set_ambient(cap_value_t(c), CAP_SET) != 0 {
                 throw SyscallError("raise ambient capability \(c)", hint: "it must be permitted and inheritable")
             }
         }
+    }
+}
+
+/// Capability numbers (0 to 63) as a bit mask: what init needs of a set,
+/// without a hashed Set's generic metadata to make in every fresh process.
+public struct CapabilitySet: Sendable, Equatable {
+    public private(set) var bits: UInt64 = 0
+
+    public init() {}
+
+    public mutating func insert(_ c: Int32) {
+        if (0..<64).contains(c) { bits |= 1 << UInt64(c) }
+    }
+
+    public func contains(_ c: Int32) -> Bool { (0..<64).contains(c) && bits & (1 << UInt64(c)) != 0 }
+
+    /// The members, ascending.
+    public var values: [Int32] {
+        var out: [Int32] = []
+        var c: Int32 = 0
+        while c < 64 {
+            if bits & (1 << UInt64(c)) != 0 { out.append(c) }
+            c += 1
+        }
+        return out
     }
 }

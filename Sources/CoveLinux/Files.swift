@@ -161,7 +161,7 @@ public enum Files {
     }
 
     /// Closes every open fd numbered `from` or above, but those in `keep`.
-    public static func closeDescriptors(from low: Int32, except keep: Set<Int32>) {
+    public static func closeDescriptors(from low: Int32, except keep: [Int32]) {
         let dirFD = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dirFD >= 0, let dir = fdopendir(dirFD) else { return }
         var open: [Int32] = []

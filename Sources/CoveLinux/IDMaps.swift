@@ -48,11 +48,10 @@ public enum IDMaps {
             if let uidTool { _ = try? Processes.finish(uidTool) }
             throw error
         }
+        // Both waited for, the uid map's failure first.
         var failure: Error?
-        for (kind, maps, started) in [("uid", uids, uidTool), ("gid", gids, gidTool)] {
-            guard let started else { continue }
-            do { try checkTool(started, kind: kind, maps: maps) } catch { failure = failure ?? error }
-        }
+        if let uidTool { do { try checkTool(uidTool, kind: "uid", maps: uids) } catch { failure = error } }
+        if let gidTool { do { try checkTool(gidTool, kind: "gid", maps: gids) } catch { failure = failure ?? error } }
         if let failure { throw failure }
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CCoveShim
+import CoveModel
 
 /// A config mount's option strings, sorted into what mount(2) takes.
 public struct MountOptions: Equatable, Sendable {
@@ -16,53 +17,83 @@ public struct MountOptions: Equatable, Sendable {
     /// Options that only some runtimes know and that change nothing here.
     public var ignored: [String] = []
 
-    static let flagTable: [String: (set: UInt, clear: UInt)] = [
-        "ro": (COVE_MS_RDONLY, 0), "rw": (0, COVE_MS_RDONLY),
-        "nosuid": (COVE_MS_NOSUID, 0), "suid": (0, COVE_MS_NOSUID),
-        "nodev": (COVE_MS_NODEV, 0), "dev": (0, COVE_MS_NODEV),
-        "noexec": (COVE_MS_NOEXEC, 0), "exec": (0, COVE_MS_NOEXEC),
-        "sync": (COVE_MS_SYNCHRONOUS, 0), "async": (0, COVE_MS_SYNCHRONOUS),
-        "dirsync": (COVE_MS_DIRSYNC, 0), "remount": (COVE_MS_REMOUNT, 0),
-        "mand": (COVE_MS_MANDLOCK, 0), "nomand": (0, COVE_MS_MANDLOCK),
-        "atime": (0, COVE_MS_NOATIME), "noatime": (COVE_MS_NOATIME, 0),
-        "diratime": (0, COVE_MS_NODIRATIME), "nodiratime": (COVE_MS_NODIRATIME, 0),
-        "relatime": (COVE_MS_RELATIME, 0), "norelatime": (0, COVE_MS_RELATIME),
-        "strictatime": (COVE_MS_STRICTATIME, 0), "nostrictatime": (0, COVE_MS_STRICTATIME),
-        "lazytime": (COVE_MS_LAZYTIME, 0), "nolazytime": (0, COVE_MS_LAZYTIME),
-        "silent": (COVE_MS_SILENT, 0), "loud": (0, COVE_MS_SILENT),
-    ]
-    static let propagationTable: [String: UInt] = [
-        "private": COVE_MS_PRIVATE, "rprivate": COVE_MS_PRIVATE | COVE_MS_REC,
-        "shared": COVE_MS_SHARED, "rshared": COVE_MS_SHARED | COVE_MS_REC,
-        "slave": COVE_MS_SLAVE, "rslave": COVE_MS_SLAVE | COVE_MS_REC,
-        "unbindable": COVE_MS_UNBINDABLE, "runbindable": COVE_MS_UNBINDABLE | COVE_MS_REC,
-    ]
+    // Switches, not dictionary literals: a table's first use in a fresh
+    // process (every init) costs the runtime's generic metadata lookups,
+    // scans of this binary's conformances.
+    static func flag(_ o: String) -> (set: UInt, clear: UInt)? {
+        switch o {
+        case "ro": return (COVE_MS_RDONLY, 0)
+        case "rw": return (0, COVE_MS_RDONLY)
+        case "nosuid": return (COVE_MS_NOSUID, 0)
+        case "suid": return (0, COVE_MS_NOSUID)
+        case "nodev": return (COVE_MS_NODEV, 0)
+        case "dev": return (0, COVE_MS_NODEV)
+        case "noexec": return (COVE_MS_NOEXEC, 0)
+        case "exec": return (0, COVE_MS_NOEXEC)
+        case "sync": return (COVE_MS_SYNCHRONOUS, 0)
+        case "async": return (0, COVE_MS_SYNCHRONOUS)
+        case "dirsync": return (COVE_MS_DIRSYNC, 0)
+        case "remount": return (COVE_MS_REMOUNT, 0)
+        case "mand": return (COVE_MS_MANDLOCK, 0)
+        case "nomand": return (0, COVE_MS_MANDLOCK)
+        case "atime": return (0, COVE_MS_NOATIME)
+        case "noatime": return (COVE_MS_NOATIME, 0)
+        case "diratime": return (0, COVE_MS_NODIRATIME)
+        case "nodiratime": return (COVE_MS_NODIRATIME, 0)
+        case "relatime": return (COVE_MS_RELATIME, 0)
+        case "norelatime": return (0, COVE_MS_RELATIME)
+        case "strictatime": return (COVE_MS_STRICTATIME, 0)
+        case "nostrictatime": return (0, COVE_MS_STRICTATIME)
+        case "lazytime": return (COVE_MS_LAZYTIME, 0)
+        case "nolazytime": return (0, COVE_MS_LAZYTIME)
+        case "silent": return (COVE_MS_SILENT, 0)
+        case "loud": return (0, COVE_MS_SILENT)
+        default: return nil
+        }
+    }
+
+    /// Propagation string of `rootfsPropagation` as mount(2) flags.
+    public static func propagation(named name: String) -> UInt? {
+        switch name {
+        case "private": return COVE_MS_PRIVATE
+        case "rprivate": return COVE_MS_PRIVATE | COVE_MS_REC
+        case "shared": return COVE_MS_SHARED
+        case "rshared": return COVE_MS_SHARED | COVE_MS_REC
+        case "slave": return COVE_MS_SLAVE
+        case "rslave": return COVE_MS_SLAVE | COVE_MS_REC
+        case "unbindable": return COVE_MS_UNBINDABLE
+        case "runbindable": return COVE_MS_UNBINDABLE | COVE_MS_REC
+        default: return nil
+        }
+    }
+
     /// podman's, crun's and docker's own markers; none asks for anything
     /// mount(2) does here (idmap is the storage issue's).
-    static let ignoredOptions: Set<String> = [
-        "tmpcopyup", "notmpcopyup", "copy-symlink", "nocopyup", "z", "Z", "U", "defaults",
-        "private-volume", "rro", "rrw", "idmap", "ridmap", "noswap",
-    ]
+    static func isIgnored(_ o: String) -> Bool {
+        switch o {
+        case "tmpcopyup", "notmpcopyup", "copy-symlink", "nocopyup", "z", "Z", "U", "defaults", "private-volume",
+             "rro", "rrw", "idmap", "ridmap", "noswap":
+            return true
+        default: return o.hasPrefix("idmap=")
+        }
+    }
 
     public init(_ options: [String]) {
         for o in options {
             if o == "bind" { bind = true; continue }
             if o == "rbind" { bind = true; recursive = true; continue }
-            if let f = MountOptions.flagTable[o] {
+            if let f = MountOptions.flag(o) {
                 flags = (flags | f.set) & ~f.clear
                 cleared = (cleared | f.clear) & ~f.set
                 continue
             }
-            if let p = MountOptions.propagationTable[o] { propagation.append(p); continue }
-            if MountOptions.ignoredOptions.contains(o) || o.hasPrefix("idmap=") { ignored.append(o); continue }
+            if let p = MountOptions.propagation(named: o) { propagation.append(p); continue }
+            if MountOptions.isIgnored(o) { ignored.append(o); continue }
             data.append(o)
         }
     }
 
-    public var dataString: String? { data.isEmpty ? nil : data.joined(separator: ",") }
-
-    /// Propagation string of `rootfsPropagation` as mount(2) flags.
-    public static func propagation(named name: String) -> UInt? { propagationTable[name] }
+    public var dataString: String? { data.isEmpty ? nil : data.joinedPlain(",") }
 }
 
 public enum Mounts {
@@ -124,7 +155,7 @@ public struct ConfinedRoot: Sendable {
 
     private func relative(_ p: String) -> String {
         let parts = p.split(separator: "/").filter { $0 != "." && !$0.isEmpty }
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
+        return parts.isEmpty ? "." : parts.joinedPlain("/")
     }
 
     /// Opens `inside` (a path as the container sees it) as O_PATH.
@@ -165,7 +196,7 @@ public struct ConfinedRoot: Sendable {
             let c = pending.removeFirst()
             if c == "." || c.isEmpty { continue }
             if c == ".." { _ = resolved.popLast(); continue }
-            let candidate = (resolved + [c]).joined(separator: "/")
+            let candidate = (resolved + [c]).joinedPlain("/")
             // Every earlier component is a real directory: a plain readlinkat
             // from the root fd cannot leave it.
             let n = readlinkat(fd, candidate, &buf, buf.count - 1)
@@ -186,7 +217,7 @@ public struct ConfinedRoot: Sendable {
     public func makeDirectories(_ inside: String, mode: mode_t = 0o755) throws {
         let parts = try resolve(inside)
         for i in parts.indices {
-            let prefix = parts[...i].joined(separator: "/")
+            let prefix = Array(parts[...i]).joinedPlain("/")
             if mkdirat(fd, prefix, mode) != 0 && errno != EEXIST {
                 throw SyscallError("mkdir /\(prefix) in \(path)")
             }
@@ -200,8 +231,8 @@ public struct ConfinedRoot: Sendable {
     /// Makes sure a file exists at `inside` (a bind target for a file).
     public func makeFile(_ inside: String) throws {
         let parts = try resolve(inside)
-        try makeDirectories(parts.dropLast().joined(separator: "/"))
-        let fd = cove_openat2(self.fd, relative(parts.joined(separator: "/")),
+        try makeDirectories(Array(parts.dropLast()).joinedPlain("/"))
+        let fd = cove_openat2(self.fd, relative(parts.joinedPlain("/")),
                               O_CREAT | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0o644, COVE_RESOLVE_IN_ROOT)
         if fd < 0 {
             // An existing non-regular file (a directory, a device) is fine as
@@ -223,7 +254,7 @@ public struct ConfinedRoot: Sendable {
     }
 
     public func symlink(_ target: String, at inside: String) throws {
-        let dirPart = inside.split(separator: "/").dropLast().joined(separator: "/")
+        let dirPart = Array(inside.split(separator: "/").dropLast()).joinedPlain("/")
         let name = String(inside.split(separator: "/").last ?? "")
         let dfd = try open(dirPart, flags: O_DIRECTORY)
         defer { Glibc.close(dfd) }

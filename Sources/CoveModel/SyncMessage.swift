@@ -74,7 +74,7 @@ public enum SyncMessage: Equatable, Sendable {
         case "hooks?": self = .awaitingHooks
         case "root?": self = .mountRoot
         case "root!": self = .rootMounted
-        case "hooks!": guard parts.count >= 2 else { return nil }; self = .hooksDone(state: parts[1...].joined(separator: "\u{1F}"))
+        case "hooks!": guard parts.count >= 2 else { return nil }; self = .hooksDone(state: Self.rest(parts))
         case "fail":
             guard parts.count == 3, let e = Int32(parts[1]) else { return nil }
             self = .failure(errno: e, message: parts[2])
@@ -83,8 +83,13 @@ public enum SyncMessage: Equatable, Sendable {
             self = .execFailure(errno: e, message: parts[2])
         case "fd": guard parts.count == 2 else { return nil }; self = .handoff(parts[1])
         case "bundle!": self = .bundleReady
-        case "netargs": guard parts.count >= 2 else { return nil }; self = .networkArguments(parts[1...].joined(separator: "\u{1F}"))
+        case "netargs": guard parts.count >= 2 else { return nil }; self = .networkArguments(Self.rest(parts))
         default: return nil
         }
+    }
+
+    /// The fields after the first, as sent (at most two: split twice).
+    private static func rest(_ parts: [String]) -> String {
+        parts.count > 2 ? parts[1] + "\u{1F}" + parts[2] : parts[1]
     }
 }

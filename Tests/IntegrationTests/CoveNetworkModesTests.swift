@@ -251,13 +251,17 @@ struct CoveNetworkModesTests {
         let initPid = try cove(["inspect", "-f", "{{.State.Pid}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let monitor = try #require(CoveNetworkTests.stat(initPid)?.ppid)
         let net = try #require(CoveNetworkTests.coveNets(under: monitor).first { CoveNetworkTests.stat($0).map { $0.comm == "cove-net" && $0.ppid == monitor } ?? false })
-        // Its record names the directory of its TCP DNS socket, which a
-        // kill -9 leaves behind and `cove rm` removes.
+        // Its record (in the runtime directory, not the container's) names
+        // the directory of its TCP DNS socket, beside it, which a kill -9
+        // leaves behind and `cove rm` removes.
         let id = try cove(["inspect", "-f", "{{.Id}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let record = try String(contentsOfFile: FrontFixture.root + "/containers/\(id)/network.pid", encoding: .utf8)
+        #expect(!FileManager.default.fileExists(atPath: FrontFixture.root + "/containers/\(id)/network.pid"))
+        let recordPath = FrontFixture.runroot + "/net/" + id
+        let record = try String(contentsOfFile: recordPath, encoding: .utf8)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])
         #expect(doc["pid"] as? Int == Int(net) && doc["helper"] as? String == "cove-net", "\(record)")
         let leftovers = try #require(doc["leftovers"] as? String, "\(record)")
+        #expect(leftovers.hasPrefix(FrontFixture.runroot + "/net/"), "\(leftovers)")
         kill(pid_t(net) ?? 0, SIGKILL)
         var error = ""
         for _ in 0..<100 {
@@ -273,5 +277,6 @@ struct CoveNetworkModesTests {
         #expect(FileManager.default.fileExists(atPath: leftovers))
         #expect(try cove(["rm", "-f", name]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: leftovers), "\(leftovers) left behind")
+        #expect(!FileManager.default.fileExists(atPath: recordPath), "\(recordPath) left behind")
     }
 }

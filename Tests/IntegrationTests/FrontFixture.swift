@@ -58,4 +58,5 @@ enum FrontFixture {
     }
 
     static var root: String { (try? prepared.get().root) ?? "" }
+    static var runroot: String { (try? prepared.get().runroot) ?? "" }
 }
