@@ -108,6 +108,26 @@ struct CoveNetworkModesTests {
         #expect(try Self.get("127.0.0.1", base) == "srv-8081\n")
     }
 
+    /// `run --rm -p` returns with its published port free again: cove-net,
+    /// which held it, is waited for (without -p it is not). Checked by a
+    /// bind right after each run, five runs.
+    @Test func aPublishedPortIsFreeOnceRunRmReturns() throws {
+        let port = try Self.freeRange(1)
+        for _ in 0..<5 {
+            let r = try cove(["run", "--rm", "-p", "127.0.0.1:\(port):8081", img, "true"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET); a.sin_port = in_port_t(UInt16(port).bigEndian)
+            a.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            let e = errno
+            close(fd)
+            #expect(bound == 0, "127.0.0.1:\(port) still taken after run --rm returned: errno \(e)")
+        }
+    }
+
     @Test(arguments: [
         ("8000-8002:80-83", "differ in length"),
         ("127.0.0.1:8000-8003:80-82/udp", "differ in length"),
