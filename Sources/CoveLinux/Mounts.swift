@@ -230,6 +230,15 @@ public struct ConfinedRoot: Sendable {
 
     /// Makes sure a file exists at `inside` (a bind target for a file).
     public func makeFile(_ inside: String) throws {
+        // There already (symlinks followed, in the root): done. Opening it
+        // for writing would have an overlay root copy a lower layer's file
+        // up (a directory, a copy and later a removal in the container's
+        // upper layer) only to have it covered by the bind mount.
+        let existing = cove_openat2(fd, relative(inside), COVE_O_PATH | O_CLOEXEC, 0, COVE_RESOLVE_IN_ROOT)
+        if existing >= 0 {
+            Glibc.close(existing)
+            return
+        }
         let parts = try resolve(inside)
         try makeDirectories(Array(parts.dropLast()).joinedPlain("/"))
         let fd = cove_openat2(self.fd, relative(parts.joinedPlain("/")),

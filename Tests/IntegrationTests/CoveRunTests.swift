@@ -100,6 +100,34 @@ struct CoveRunTests {
         #expect(!ours.stdout.isEmpty)
     }
 
+    /// A container that writes nothing leaves its upper layer empty: the
+    /// bind targets /etc/hosts, /etc/hostname and /etc/resolv.conf, in the
+    /// image already, are mounted on as they are, not copied up first (an
+    /// image without them gets them made there, as with docker).
+    @Test func aContainerThatWritesNothingLeavesItsUpperLayerEmpty() throws {
+        let dir = try Harness.temporaryDirectory("etcfiles")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Harness.makeRootfs(at: dir + "/rootfs")
+        for f in ["hosts", "hostname", "resolv.conf"] {
+            try "from the image\n".write(toFile: dir + "/rootfs/etc/" + f, atomically: false, encoding: .utf8)
+        }
+        let t = try Harness.run("/bin/tar", ["--owner=0", "--group=0", "-C", dir + "/rootfs", "-cf", dir + "/r.tar", "."])
+        #expect(t.status == 0, "\(t.stderr)")
+        let image = "localhost/etcfiles\(getpid())"
+        let imp = try cove(["import", "--change", "ENV=PATH=/bin", dir + "/r.tar", image])
+        #expect(imp.status == 0, "\(imp.stderr)")
+        defer { _ = try? cove(["rmi", "-f", image]) }
+        let name = "u\(getpid())"
+        let run = try cove(["run", "--name", name, image, "cat", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"])
+        #expect(run.status == 0 && run.stdout.contains("127.0.0.1") && !run.stdout.contains("from the image"), "\(run.stderr)")
+        defer { _ = try? cove(["rm", "-f", name]) }
+        let id = try cove(["inspect", "-f", "{{.Id}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let upper = FrontFixture.root + "/containers/" + id + "/upper"
+        #expect(FileManager.default.fileExists(atPath: upper))
+        let inUpper = try FileManager.default.subpathsOfDirectory(atPath: upper)
+        #expect(inUpper.isEmpty, "copied up: \(inUpper)")
+    }
+
     @Test func aWriteStaysInItsContainerAndTheLayersAreUntouched() throws {
         let name = "w\(getpid())"
         let script = "test -e /bin/new && echo again; echo new > /bin/new && rm -f /etc/passwd && test ! -e /etc/passwd"
