@@ -29,9 +29,6 @@ struct LaunchContext {
     /// hands it the tap on `networkChannel`, started before the first fork.
     let network: NetworkHandoff?
     var networkChannel: SyncChannel?
-    /// Namespaces the early child (--early-fd) made before the config was
-    /// read: the middle stage makes only the others.
-    var alreadyUnshared: Int32 = 0
 
     /// Namespaces to create with unshare(2) in the setup stage (not user).
     var unshareFlags: Int32 {
@@ -59,8 +56,8 @@ struct LaunchContext {
 
     /// The namespaces a child makes itself while the parent writes its id
     /// maps: the costly ones. Here by unshareInInit; with --early-fd by the
-    /// early child, before the config is read (so a config for it must
-    /// want both).
+    /// early child (init, born in its PID namespace), before the config is
+    /// read (so a config for it must want both).
     static let madeDuringMaps = NamespaceKind.network.cloneFlag | NamespaceKind.ipc.cloneFlag
 
 

@@ -134,13 +134,15 @@ enum Launcher {
             reserved = true
             if case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
             let (parentEnd, childEnd) = try SyncChannel.pair()
-            let child = try Processes.fork(namespaces: NamespaceKind.user.cloneFlag)
+            // With its PID namespace: the child is the container's init, no
+            // middle stage to fork it.
+            let child = try Processes.fork(namespaces: NamespaceKind.user.cloneFlag | NamespaceKind.pid.cloneFlag)
             if child == 0 {
                 parentEnd.close()
                 close(goFD)
                 SetupStage.runEarly(r, store: store, channel: childEnd)
             }
-            stagePid = child
+            initPid = child
             childEnd.close()
             // Unmapped, the child could not even read the config: a
             // failure here is the run's at once.
@@ -163,11 +165,11 @@ enum Launcher {
         RuntimeLog.phase("config read")
         if earlyChannel != nil {
             guard ctx.newUserNamespace, ctx.linux.uidMappings.isEmpty, ctx.linux.gidMappings.isEmpty,
-                  ctx.linux.namespaces.allSatisfy({ $0.path == nil }), ctx.has(.network), ctx.has(.ipc),
-                  ctx.consoleSocket < 0, ctx.network == nil || r.networkFD != nil else {
-                throw RuntimeError("--early-fd needs a config with new user, network and IPC namespaces, the default "
-                                   + "id maps, no namespace to join, no console socket, and --network-fd for a network helper",
-                                   errno: EINVAL)
+                  ctx.linux.namespaces.allSatisfy({ $0.path == nil }), ctx.has(.pid), ctx.has(.network), ctx.has(.ipc),
+                  !ctx.has(.time), ctx.consoleSocket < 0, ctx.network == nil || r.networkFD != nil else {
+                throw RuntimeError("--early-fd needs a config with new user, PID, network and IPC namespaces (no time "
+                                   + "namespace), the default id maps, no namespace to join, no console socket, and "
+                                   + "--network-fd for a network helper", errno: EINVAL)
             }
         }
         // As crun: work from the bundle. Relative paths in mount options
@@ -194,15 +196,19 @@ enum Launcher {
         if earlyChannel == nil, case .run(detach: false) = r.mode { try Processes.becomeSubreaper() }
         // Started first, to load while the container is made; init's end
         // goes with init, ours is closed once init exists.
-        if ctx.network == nil, let fd = r.networkFD { close(fd) }
-        ctx.networkChannel = try ctx.network?.connect(bundle: ctx.bundle, started: r.networkFD.map { SyncChannel(fd: $0) })
+        if ctx.network == nil || earlyChannel != nil, let fd = r.networkFD {
+            // The early child sends the helper its arguments itself, ahead
+            // of its namespaces on the same channel.
+            close(fd)
+        } else {
+            ctx.networkChannel = try ctx.network?.connect(bundle: ctx.bundle, started: r.networkFD.map { SyncChannel(fd: $0) })
+        }
         defer { ctx.networkChannel?.close() }
         let parentEnd: SyncChannel
         var mapsFailure: Error?
         if let earlyChannel {
-            // The early child makes the other namespaces and init, as the
-            // middle stage does, once it has read the config too; its maps
-            // are written.
+            // The early child is init: it makes the other namespaces once
+            // it has read the config too; its maps are written.
             parentEnd = earlyChannel
         } else {
             let (ours, childEnd) = try SyncChannel.pair()

@@ -26,7 +26,7 @@ enum SetupStage {
             for kind in [NamespaceKind.ipc, .uts, .network, .pid, .cgroup, .time, .mount] {
                 if let path = ctx.linux.namespace(kind)?.path { try Namespaces.join(kind, path: path) }
             }
-            let flags = ctx.unshareFlags & ~ctx.alreadyUnshared
+            let flags = ctx.unshareFlags
             RuntimeLog.phase("joined namespaces")
             if flags != 0 { try Namespaces.unshare(flags) }
             RuntimeLog.phase("unshared namespaces")
@@ -40,24 +40,37 @@ enum SetupStage {
         }
     }
 
-    /// --early-fd: born in the new user namespace before the bundle was
-    /// complete. It makes LaunchContext.madeDuringMaps, waits for the parent's
-    /// word (maps written, bundle ready), reads the config itself and goes
-    /// on as the middle stage.
+    /// --early-fd: born in the new user and PID namespaces before the
+    /// bundle was complete, PID 1: the container's init. It makes
+    /// LaunchContext.madeDuringMaps, waits for the parent's word (maps
+    /// written, bundle ready), reads the config itself, sends the network
+    /// helper its arguments, makes the other namespaces and goes on as init.
+    /// The parent checks the config wants this shape (see launch).
     static func runEarly(_ r: Launcher.Request, store: StateStore, channel: SyncChannel) -> Never {
-        Processes.setName("cove:setup")
+        Processes.setName("cove:init")
         Processes.dieWithParent()
         do {
             try Namespaces.unshare(LaunchContext.madeDuringMaps)
             guard let m = try channel.receive(), m == .bundleReady else { _exit(1) }
             // The parent ignored these while the caller worked (see launch).
             Signals.restore(Signals.interrupting)
+            // The maps are written (the parent says so only after).
             try? Identity.setIDs(uid: 0, gid: 0)
             var ctx = try Launcher.prepare(r, store: store)
-            ctx.networkChannel = r.networkFD.map { SyncChannel(fd: $0) }
-            ctx.alreadyUnshared = LaunchContext.madeDuringMaps
             if chdir(ctx.bundle) != 0 { throw SyscallError("chdir to the bundle \(ctx.bundle)") }
-            run(ctx, channel: channel)
+            if let network = ctx.network, let fd = r.networkFD {
+                ctx.networkChannel = try network.connect(bundle: ctx.bundle, started: SyncChannel(fd: fd))
+            } else if let fd = r.networkFD {
+                close(fd)
+            }
+            closeInheritedDescriptors(ctx, channel: channel)
+            let made = LaunchContext.madeDuringMaps | NamespaceKind.pid.cloneFlag
+            let flags = ctx.unshareFlags & ~made
+            if flags != 0 { try Namespaces.unshare(flags) }
+            RuntimeLog.phase("unshared namespaces")
+            // As a forked init would be: not killed with the runtime.
+            Processes.keepAfterParent()
+            ContainerInit.run(ctx, channel: channel)
         } catch {
             report(error, channel: channel)
             _exit(1)

@@ -80,6 +80,9 @@ public enum Processes {
 
     public static func dieWithParent(_ sig: Int32 = SIGKILL) { _ = cove_set_pdeathsig(sig) }
 
+    /// Undoes dieWithParent.
+    public static func keepAfterParent() { _ = cove_set_pdeathsig(0) }
+
     public static func becomeSubreaper() throws { try check("become child subreaper", cove_set_child_subreaper()) }
 
     /// State letter and start time (clock ticks after boot) from
