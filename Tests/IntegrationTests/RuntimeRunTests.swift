@@ -14,6 +14,46 @@ struct RuntimeRunTests {
         #expect(try b.runtime(["list", "--quiet"]).stdout.isEmpty)
     }
 
+    /// `run --early-fd FD` (how `cove run` starts it): the namespaces and
+    /// maps are made before the bundle is complete, and their first process
+    /// is the container's init, PID 1. A config of another shape (here no
+    /// PID namespace) is refused in one line and leaves nothing behind.
+    @Test func anEarlyStartRunsInitAsPIDOneAndRefusesAnotherShape() throws {
+        let b = try Bundle()
+        var ns = b.linux["namespaces"] as? [[String: Any]] ?? []
+        for kind in ["network", "ipc"] where !ns.contains(where: { $0["type"] as? String == kind }) { ns.append(["type": kind]) }
+        b.linux["namespaces"] = ns
+        // The default maps (own id and the subordinate range), as cove's configs leave them.
+        b.linux["uidMappings"] = nil
+        b.linux["gidMappings"] = nil
+        b.setArgs(["sh", "-c", "echo $$"])
+        let ok = try earlyRun(b, "early1")
+        #expect(ok.status == 0 && ok.stdout == "1\n", "\(ok.stdout)\(ok.stderr)")
+        b.linux["namespaces"] = ns.filter { $0["type"] as? String != "pid" }
+        let refused = try earlyRun(b, "early2")
+        #expect(refused.status == 1 && refused.stderr.contains("--early-fd needs")
+                && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        #expect(try b.runtime(["list", "--quiet"]).stdout.isEmpty)
+    }
+
+    /// Writes the config, starts `cove-unshare run --early-fd`, then says
+    /// "bundle!" on the channel, as the front does.
+    private func earlyRun(_ b: Bundle, _ id: String) throws -> Harness.Output {
+        let data = try JSONSerialization.data(withJSONObject: b.config, options: [.sortedKeys])
+        try data.write(to: URL(fileURLWithPath: b.dir + "/config.json"), options: .atomic)
+        let driver = """
+            import socket, subprocess, sys
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            p = subprocess.Popen([sys.argv[1], "--root", sys.argv[2], "run", "--bundle", sys.argv[3],
+                                  "--early-fd", str(theirs.fileno()), sys.argv[4]], pass_fds=[theirs.fileno()])
+            theirs.close()
+            ours.send(b"bundle!")
+            sys.exit(p.wait(timeout=50))
+            """
+        return try Harness.run("/usr/bin/python3", ["-c", driver, Harness.binary("cove-unshare"), b.stateRoot, b.dir, id],
+                               cwd: b.dir)
+    }
+
     @Test func aKilledInitReportsOneHundredTwentyEightPlusTheSignal() throws {
         let b = try Bundle()
         b.setArgs(["sleep", "60"])
