@@ -54,7 +54,9 @@ enum Launcher {
         return filter
     }
 
-    static func prepare(_ r: Request, store: StateStore) throws -> LaunchContext {
+    /// `seccomp: false` leaves the filter out (nil): for the parent of an
+    /// early start, whose child, init, reads the config and loads it.
+    static func prepare(_ r: Request, store: StateStore, seccomp withSeccomp: Bool = true) throws -> LaunchContext {
         let bundle = Files.absolute(r.bundle)
         let configPath = bundle + "/config.json"
         let spec = try readSpec(bundle: bundle)
@@ -82,7 +84,7 @@ enum Launcher {
             throw RuntimeError("\(configPath): unknown rlimit \(l.type)", errno: EINVAL)
         }
         let userNS = linux.namespace(.user)
-        let seccomp = try compileSeccomp(spec, store: store, configPath: configPath)
+        let seccomp = withSeccomp ? try compileSeccomp(spec, store: store, configPath: configPath) : nil
         var consoleSocket: Int32 = -1
         if process.terminal, let path = r.consoleSocket {
             consoleSocket = try Terminal.connectConsoleSocket(Files.absolute(path))
@@ -161,7 +163,7 @@ enum Launcher {
             // take (checked below) kills it.
             try parentEnd.send(.bundleReady)
         }
-        var ctx = try prepare(r, store: store)
+        var ctx = try prepare(r, store: store, seccomp: earlyChannel == nil)
         RuntimeLog.phase("config read")
         if earlyChannel != nil {
             guard ctx.newUserNamespace, ctx.linux.uidMappings.isEmpty, ctx.linux.gidMappings.isEmpty,
