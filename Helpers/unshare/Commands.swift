@@ -20,6 +20,11 @@ enum Commands {
         }
         let code = try Launcher.launch(request(a, mode: .run(detach: detach)), store: store)
         if !detach && !a.flags.contains("keep") { try? store.remove(try a.operand(0, "a container id")) }
+        // An early caller has what it waits for now, not after our exit.
+        if let report = Launcher.exitReport {
+            try? report.send(.exitCode(code))
+            report.close()
+        }
         return code
     }
 

@@ -99,6 +99,10 @@ enum Launcher {
     /// Creates the container; returns the exit code `run` should report.
     /// `onStarted` runs once the container exists (create) or its process
     /// runs (run --detach), with init's pid: the monitor's cue.
+    /// --early-fd's channel, kept open once the bundle is ready: `run`
+    /// sends the container's exit code on it before exiting.
+    nonisolated(unsafe) static var exitReport: SyncChannel?
+
     static func launch(_ r: Request, store: StateStore, onStarted: (pid_t) -> Void = { _ in }) throws -> Int32 {
         try StateStore.validate(id: r.id)
         if store.exists(r.id) { throw RuntimeError("container \(r.id) already exists", errno: EEXIST) }
@@ -153,7 +157,8 @@ enum Launcher {
             earlyChannel = parentEnd
             let go = SyncChannel(fd: goFD)
             let said = try? go.receive()
-            go.close()
+            // Kept for the exit code (see Commands.run); closed otherwise.
+            exitReport = go
             Signals.restore(Signals.interrupting)
             ignoring = false
             // The caller gave up (its own error is the one to report).
@@ -299,7 +304,7 @@ enum Launcher {
                 ready = true
             case .failure, .execFailure:
                 throw RuntimeError(reported: m) ?? RuntimeError("container setup failed")
-            case .mapsWritten, .handoff, .networkArguments, .bundleReady:
+            case .mapsWritten, .handoff, .networkArguments, .bundleReady, .exitCode:
                 throw RuntimeError("unexpected message from container setup", errno: EBADMSG)
             }
         }

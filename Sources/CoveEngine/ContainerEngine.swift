@@ -531,11 +531,14 @@ public struct ContainerEngine {
         if !r.interactive && !r.tty && null >= 0 { spawnOptions.fds = [(0, null)] }
         defer { if null >= 0 { close(null) } }
         let pid: pid_t
+        // The early start's channel: it says the exit code on it.
+        var exitReport: SyncChannel?
+        defer { exitReport?.close() }
         if let early {
             // It waits with the user namespace made: the bundle is there now.
             pendingEarly = nil
             _ = try? early.go.send(.bundleReady)
-            early.go.close()
+            exitReport = early.go
             pid = early.pid
         } else {
             var networkArgs: [String] = []
@@ -558,7 +561,7 @@ public struct ContainerEngine {
                 throw EngineError("cannot start the network helper \(h.path): \(error)")
             }
         }
-        let status = Processes.waitForwardingSignals(pid)
+        let status = Processes.waitForwardingSignals(pid, exitReport: exitReport)
         // Helpers end with the container (cove-net watches its init): the
         // caller may have work to do meanwhile and reap them after it.
         if reapHelpers { Processes.reapRemaining(seconds: 2) }

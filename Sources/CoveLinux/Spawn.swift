@@ -115,8 +115,11 @@ extension Processes {
     /// Waits for `pid`, passing on the signals a supervisor sends us with
     /// kill(2) (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT). Handlers
     /// write each signal to a pipe, polled with the child's pidfd, so the
-    /// wait ends on whichever comes first.
-    public static func waitForwardingSignals(_ pid: pid_t) -> ExitStatus {
+    /// wait ends on whichever comes first. `exitReport`: a channel on
+    /// which the child may send its exit code (`.exitCode`) before it
+    /// exits: the wait ends then, the child left unreaped (cove-unshare
+    /// --early-fd, whose exit after its report is its own business).
+    public static func waitForwardingSignals(_ pid: pid_t, exitReport: SyncChannel? = nil) -> ExitStatus {
         let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT]
         var relay: [Int32] = [-1, -1]
         let pidfd = cove_pidfd_open(pid)
@@ -132,10 +135,18 @@ extension Processes {
             close(relay[0]); close(relay[1]); close(pidfd)
         }
         var buf = [UInt8](repeating: 0, count: 64)
+        var report = exitReport?.fd ?? -1
         while true {
             var pfds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
-                        pollfd(fd: relay[0], events: Int16(POLLIN), revents: 0)]
-            if poll(&pfds, 2, -1) < 0 && errno != EINTR { return (try? wait(pid)) ?? .exited(255) }
+                        pollfd(fd: relay[0], events: Int16(POLLIN), revents: 0),
+                        pollfd(fd: report, events: Int16(POLLIN), revents: 0)]
+            if poll(&pfds, 3, -1) < 0 && errno != EINTR { return (try? wait(pid)) ?? .exited(255) }
+            if pfds[2].revents != 0, let exitReport {
+                // Anything but the code (its end closed: a failure) leaves
+                // the wait to the pidfd.
+                if case let .exitCode(code)?? = try? exitReport.receive() { return .exited(code) }
+                report = -1
+            }
             if pfds[1].revents != 0 {
                 let n = buf.withUnsafeMutableBytes { read(relay[0], $0.baseAddress, $0.count) }
                 var i = 0

@@ -30,6 +30,10 @@ public enum SyncMessage: Equatable, Sendable {
     case networkArguments(String)
     /// --early-fd: the caller finished the bundle; the early child reads it.
     case bundleReady
+    /// --early-fd: the container's exit code, what cove-unshare will exit
+    /// with, sent to the caller once its state is gone and before its own
+    /// exit (the caller need not wait for that).
+    case exitCode(Int32)
     /// The program itself could not be found or run: 127 or 126 to the caller.
     case execFailure(errno: Int32, message: String)
 
@@ -59,6 +63,7 @@ public enum SyncMessage: Equatable, Sendable {
         case let .handoff(name): return join(["fd", name])
         case let .networkArguments(json): return join(["netargs", json])
         case .bundleReady: return join(["bundle!"])
+        case let .exitCode(c): return join(["exit", String(c)])
         }
     }
 
@@ -83,6 +88,7 @@ public enum SyncMessage: Equatable, Sendable {
             self = .execFailure(errno: e, message: parts[2])
         case "fd": guard parts.count == 2 else { return nil }; self = .handoff(parts[1])
         case "bundle!": self = .bundleReady
+        case "exit": guard parts.count == 2, let c = Int32(parts[1]) else { return nil }; self = .exitCode(c)
         case "netargs": guard parts.count >= 2 else { return nil }; self = .networkArguments(Self.rest(parts))
         default: return nil
         }
