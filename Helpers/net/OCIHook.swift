@@ -41,7 +41,7 @@ enum OCIHook {
         if let leftovers { fields.append(("leftovers", .string(leftovers))) }
         let doc = JSON.object(fields)
         do {
-            try Files.writeAtomically(path, Array(doc.serialized().utf8), mode: 0o600, durable: false)
+            try Files.writeAtomically(path, doc.serializedBytes(), mode: 0o600, durable: false)
         } catch {
             NetLog.error("cannot record the network helper's pid in \(path): \(error)")
         }

@@ -99,7 +99,7 @@ enum FuseRoot {
         }
         let start = Processes.stat(pid)?.startTime ?? 0
         let doc = JSON.object([("pid", .int(pid)), ("startTime", .int(start))])
-        try Files.writeAtomically(store.directory(ctx.id) + "/fuse.json", Array(doc.serialized().utf8), mode: 0o600,
+        try Files.writeAtomically(store.directory(ctx.id) + "/fuse.json", doc.serializedBytes(), mode: 0o600,
                                   durable: false)
     }
 

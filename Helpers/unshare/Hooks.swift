@@ -52,7 +52,7 @@ enum HookRunner {
         // State documents are small: the pipe's buffer holds them whole, and
         // a hook that does not read them is not an error.
         let previous = signal(SIGPIPE, SIG_IGN)
-        try? Files.writeAll(fd: input[1], Array(state.serialized().utf8), what: "\(label) stdin")
+        try? Files.writeAll(fd: input[1], state.serializedBytes(), what: "\(label) stdin")
         close(input[1])
         signal(SIGPIPE, previous)
         let exit: ExitStatus

@@ -73,7 +73,7 @@ enum Monitor {
             Processes.reapRemaining(seconds: 2)
             let doc = JSON.object([("exitCode", .int(status.code)), ("exitedAt", .string(exitedAt))])
             if Files.isDirectory(store.directory(r.id)) {
-                try? Files.writeAtomically(store.directory(r.id) + "/exit.json", Array(doc.serialized().utf8),
+                try? Files.writeAtomically(store.directory(r.id) + "/exit.json", doc.serializedBytes(),
                                            mode: 0o600, durable: false)
             }
             if let path = r.exitCommand.first {

@@ -61,7 +61,7 @@ struct StateStore {
 
     func save(_ state: ContainerState) throws {
         try Files.writeAtomically(directory(state.id) + "/state.json",
-                                  Array(state.storedJSON.serialized(pretty: true).utf8), mode: 0o600, durable: false)
+                                  state.storedJSON.serializedBytes(pretty: true), mode: 0o600, durable: false)
     }
 
     /// Reads a container's state with its status brought up to date from

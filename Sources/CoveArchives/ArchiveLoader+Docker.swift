@@ -46,7 +46,7 @@ extension ArchiveLoader {
                 ("config", descriptor(MediaTypes.ociConfig, config.digest, config.size)),
                 ("layers", .array(layers.map { descriptor($0.mediaType, $0.digest, $0.size) })),
             ])
-            let digest = try ingest(bytes: Array(manifest.serialized().utf8), what: "manifest for \(image.config)", session)
+            let digest = try ingest(bytes: manifest.serializedBytes(), what: "manifest for \(image.config)", session)
             let size = config.size + layers.reduce(0) { $0 + $1.size }
             let names = image.tags.isEmpty ? [""] : image.tags.map(normalizedName)
             records += names.map {

@@ -57,7 +57,7 @@ public struct ArchiveWriter {
                 ("Layers", .array(image.layers.map { .string($0.diffID.hex + ".tar") })),
             ])
         })
-        try w.add(name: "manifest.json", bytes: Array(manifest.serialized().utf8))
+        try w.add(name: "manifest.json", bytes: manifest.serializedBytes())
         var written = Set<String>()
         for image in images {
             let configName = image.record.config.hex + ".json"
@@ -94,7 +94,7 @@ public struct ArchiveWriter {
             return .object(fields)
         }
         let index = JSON.object([("schemaVersion", .int(2)), ("manifests", .array(descriptors))])
-        try w.add(name: "index.json", bytes: Array(index.serialized().utf8))
+        try w.add(name: "index.json", bytes: index.serializedBytes())
         try w.addDirectory(name: "blobs/")
         try w.addDirectory(name: "blobs/sha256/")
         var written = Set<Digest>()

@@ -37,14 +37,14 @@ public struct ImageImporter {
                     ("rootfs", .object([("type", .string("layers")), ("diff_ids", .array([.string(layer.digest.description)]))])),
                     ("history", .array([.object(history)])),
                 ])
-                let c = try ingest(bytes: Array(config.serialized().utf8), what: "the image config", created: &created)
+                let c = try ingest(bytes: config.serializedBytes(), what: "the image config", created: &created)
                 let manifest = JSON.object([
                     ("schemaVersion", .int(2)),
                     ("mediaType", .string(MediaTypes.ociManifest)),
                     ("config", Self.descriptor(MediaTypes.ociConfig, c.digest, c.size)),
                     ("layers", .array([Self.descriptor(MediaTypes.ociLayer, layer.digest, layer.size)])),
                 ])
-                let m = try ingest(bytes: Array(manifest.serialized().utf8), what: "the image manifest", created: &created)
+                let m = try ingest(bytes: manifest.serializedBytes(), what: "the image manifest", created: &created)
                 return ImageRecord(name: fullName, manifest: m.digest, config: c.digest, created: now, size: c.size + layer.size)
             }
             try ImageIndex(store: store).put([record])

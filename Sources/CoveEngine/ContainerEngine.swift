@@ -91,7 +91,7 @@ public struct ContainerEngine {
             if o.initProcess { builder.initBinary = try helper("cove-unshare") }
             var out = try builder.build(rootMount: rootMount, rootPath: rootPath)
             out.config = try addNetwork(out.config, o, ports: ports, record: networkRecord(record.id))
-            try Files.writeAtomically(dir + "/config.json", Array(out.config.serialized().utf8), mode: 0o600,
+            try Files.writeAtomically(dir + "/config.json", out.config.serializedBytes(), mode: 0o600,
                                       durable: false)
             record = try containers.update(record.id) {
                 if o.startsAttached { $0.startedAt = Clock.rfc3339Now() }
@@ -250,7 +250,7 @@ public struct ContainerEngine {
             }
         }
         let changed = config.setting("linux", linux.setting("namespaces", .array(updated)))
-        try Files.writeAtomically(path, Array(changed.serialized().utf8), mode: 0o600, durable: false)
+        try Files.writeAtomically(path, changed.serializedBytes(), mode: 0o600, durable: false)
     }
 
     /// slirp4netns (cove-net, the default): the io.cove.network.helper

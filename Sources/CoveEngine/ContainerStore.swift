@@ -68,7 +68,7 @@ public struct ContainerStore: Sendable {
     }
 
     public func save(_ r: ContainerRecord) throws {
-        try Files.writeAtomically(recordPath(r.id), Array(r.json.serialized().utf8), mode: 0o600, durable: false)
+        try Files.writeAtomically(recordPath(r.id), r.json.serializedBytes(), mode: 0o600, durable: false)
     }
 
     /// Re-reads a record, changes it and writes it back, under the lock so

@@ -90,7 +90,7 @@ public struct VolumeStore: Sendable {
             var fields: [(String, JSON)] = [("Name", .string(n)), ("CreatedAt", .string(created))]
             if anonymous, let container { fields += [("Anonymous", .bool(true)), ("Container", .string(container))] }
             let doc = JSON.object(fields)
-            try Files.writeAtomically(temp + "/volume.json", Array(doc.serialized().utf8), mode: 0o600, durable: false)
+            try Files.writeAtomically(temp + "/volume.json", doc.serializedBytes(), mode: 0o600, durable: false)
             if rename(temp, directory(n)) != 0 {
                 let e = SyscallError("rename \(temp) to \(directory(n))")
                 try? Files.removeTree(temp)

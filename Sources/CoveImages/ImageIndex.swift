@@ -46,7 +46,7 @@ public struct ImageIndex: Sendable {
                      ("config", .string(r.config.description)), ("created", .string(r.created)),
                      ("size", .int(r.size))])
         }))])
-        try Files.writeAtomically(path, Array(json.serialized(pretty: true).utf8), mode: 0o600)
+        try Files.writeAtomically(path, json.serializedBytes(pretty: true), mode: 0o600)
     }
 
     func readUnlocked() throws -> [ImageRecord] {

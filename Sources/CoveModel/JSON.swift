@@ -215,63 +215,86 @@ extension JSON {
 extension JSON {
     /// Compact text, or indented with two spaces when `pretty`.
     public func serialized(pretty: Bool = false) -> String {
-        var out = ""
+        String(decoding: serializedBytes(pretty: pretty), as: UTF8.self)
+    }
+
+    /// The text as UTF-8, built as bytes (what a file gets), not through
+    /// String appends.
+    public func serializedBytes(pretty: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
         write(into: &out, pretty: pretty, indent: 0)
         return out
     }
 
-    private func write(into out: inout String, pretty: Bool, indent: Int) {
+    private static func newline(_ out: inout [UInt8], _ indent: Int) {
+        out.append(0x0A)
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
+    }
+
+    private func write(into out: inout [UInt8], pretty: Bool, indent: Int) {
         switch self {
-        case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .number(t): out += t
+        case .null: out.append(contentsOf: "null".utf8)
+        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case let .number(t): JSON.append(t, to: &out)
         case let .string(s): JSON.quote(s, into: &out)
         case let .array(items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
-            for (n, v) in items.enumerated() {
-                if n > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: " ", count: indent + 2) }
-                v.write(into: &out, pretty: pretty, indent: indent + 2)
+            if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            out.append(UInt8(ascii: "["))
+            for n in items.indices {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { JSON.newline(&out, indent + 2) }
+                items[n].write(into: &out, pretty: pretty, indent: indent + 2)
             }
-            if pretty { out += "\n" + String(repeating: " ", count: indent) }
-            out += "]"
+            if pretty { JSON.newline(&out, indent) }
+            out.append(UInt8(ascii: "]"))
         case let .object(pairs):
-            if pairs.isEmpty { out += "{}"; return }
-            out += "{"
-            for (n, (k, v)) in pairs.enumerated() {
-                if n > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: " ", count: indent + 2) }
-                JSON.quote(k, into: &out)
-                out += pretty ? ": " : ":"
-                v.write(into: &out, pretty: pretty, indent: indent + 2)
+            if pairs.isEmpty { out.append(contentsOf: "{}".utf8); return }
+            out.append(UInt8(ascii: "{"))
+            for n in pairs.indices {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { JSON.newline(&out, indent + 2) }
+                JSON.quote(pairs[n].0, into: &out)
+                out.append(UInt8(ascii: ":"))
+                if pretty { out.append(UInt8(ascii: " ")) }
+                pairs[n].1.write(into: &out, pretty: pretty, indent: indent + 2)
             }
-            if pretty { out += "\n" + String(repeating: " ", count: indent) }
-            out += "}"
+            if pretty { JSON.newline(&out, indent) }
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        // Most strings need no escape: appended whole, not scalar by scalar.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out += s
-            out += "\""
-            return
-        }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(u)
+    private static func append(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    /// Escapes over the UTF-8 bytes: the quote, the backslash and control
+    /// characters; every other byte (a multi-byte sequence's too) as is.
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { bytes in
+            // Most strings need no escape: appended whole.
+            guard bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                out.append(contentsOf: bytes)
+                return
+            }
+            let hex = Array("0123456789abcdef".utf8)
+            for b in bytes {
+                switch b {
+                case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case 0..<0x20:
+                    out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                            hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                default: out.append(b)
+                }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

@@ -31,6 +31,15 @@ struct JSONTests {
         #expect(j.serialized(pretty: true) == "{\n  \"k\": \"a\\tb\",\n  \"n\": [\n    1,\n    2\n  ],\n  \"e\": {}\n}")
     }
 
+    /// The exact text: digests of manifests and configs cove writes, and
+    /// the seccomp cache's keys, depend on it.
+    @Test func escapesAreExactAndOtherBytesPassThrough() {
+        let j = JSON.array([.string("q\"b\\n\nr\rt\t\u{01}\u{1f}\u{7f}é😀/"), .number("-1.5e3"), .null, .bool(false)])
+        #expect(j.serialized() == #"["q\"b\\n\nr\rt\t\u0001\u001f\#u{7f}é😀/",-1.5e3,null,false]"#)
+        #expect(j.serializedBytes() == Array(j.serialized().utf8))
+        #expect(JSON.object([]).serialized() == "{}" && JSON.array([]).serialized(pretty: true) == "[]")
+    }
+
     @Test func settingReplacesInPlaceOrAppends() {
         let j = JSON.object([("a", .int(1)), ("b", .int(2))])
         #expect(j.setting("a", .int(9)).objectValue?.map(\.0) == ["a", "b"])
