@@ -59,7 +59,8 @@ final class HostForwards: ForwardTable {
     private let maxRelays: Int
 
     private let slirp: OpaquePointer
-    private let connector: Connector
+    /// nil without ports to publish (see TapSetup.startConnector).
+    private let connector: Connector?
     private let slirpIPv6: Bool
     private var entries: [Entry] = []
     private var relays: [SpliceRelay] = []
@@ -72,7 +73,7 @@ final class HostForwards: ForwardTable {
     private var polledRelays: [SpliceRelay] = []
     private var polledFlows: [Flow] = []
 
-    init(slirp: OpaquePointer, connector: Connector, slirpIPv6: Bool, openFiles: Int) {
+    init(slirp: OpaquePointer, connector: Connector?, slirpIPv6: Bool, openFiles: Int) {
         maxRelays = HostForwards.relayLimit(openFiles: openFiles)
         self.slirp = slirp
         self.connector = connector
@@ -242,7 +243,7 @@ final class HostForwards: ForwardTable {
             }
             let opened: (fd: Int32, errno: Int32)
             do {
-                opened = try connector.open(.init(udp: false, from: SocketAddress(peer.ip, 0), to: target(peer, e.forward)))
+                opened = try openInside(.init(udp: false, from: SocketAddress(peer.ip, 0), to: target(peer, e.forward)))
             } catch {
                 NetLog.error("\(error)")
                 InetSockets.closeWithReset(client)
@@ -262,6 +263,12 @@ final class HostForwards: ForwardTable {
         }
     }
 
+    /// A socket in the container's namespace, by the connector.
+    private func openInside(_ r: Connector.Request) throws -> (fd: Int32, errno: Int32) {
+        guard let connector else { throw SyscallError("reach the container's namespace: no connector", errno: ENOTCONN) }
+        return try connector.open(r)
+    }
+
     private func receive(_ e: Entry, now: Int64) {
         for _ in 0..<64 {
             let (n, client) = InetSockets.receive(e.socket, datagram)
@@ -272,7 +279,7 @@ final class HostForwards: ForwardTable {
             } else {
                 let opened: (fd: Int32, errno: Int32)
                 do {
-                    opened = try connector.open(.init(udp: true, from: SocketAddress(client.ip, 0), to: target(client, e.forward)))
+                    opened = try openInside(.init(udp: true, from: SocketAddress(client.ip, 0), to: target(client, e.forward)))
                 } catch {
                     NetLog.error("\(error)")
                     return

@@ -4,7 +4,7 @@ import CoveLinux
 struct NetArguments {
     var netns = ""
     var userns = ""
-    var mtu = 65520
+    var mtu = ContainerTap.defaultMTU
     var apiSocket: String?
     /// --record: the file the serving process records itself in (cove
     /// puts it in its runtime directory, a tmpfs as a rule); the TCP DNS

@@ -9,17 +9,20 @@ import CoveModel
 /// loading libslirp overlaps the container's setup instead of following
 /// it. On the channel come cove-net's arguments (a JSON array, from the
 /// config's io.cove.network.helper annotation), then, from the container's
-/// init, one message each, its user and network namespaces and a pidfd of
-/// itself. cove-net makes the tap in those namespaces while init builds its
-/// root, and answers `.ready` (or `.failure`) once libslirp runs behind the
-/// tap and every forward listens; init waits for that before it says ready.
+/// init, one message each, its user and network namespaces, a pidfd of
+/// itself and the tap it made (tap0, configured as cove-net's --mtu and
+/// --enable-ipv6 ask). cove-net answers `.ready` (or `.failure`) once
+/// libslirp runs behind the tap and every forward listens; init waits for
+/// that before it says ready. Only published ports need a process of
+/// cove-net's in those namespaces (the connector).
 struct TapHandoff {
     let channel: SyncChannel
     let userFD: Int32
     let netFD: Int32
     let pidFD: Int32
+    let tapFD: Int32
 
-    static let parts = ["userns", "netns", "pidfd"]
+    static let parts = ["userns", "netns", "pidfd", "tap"]
 
     /// The arguments, as given to cove-net on its command line.
     static func receiveArguments(_ channel: SyncChannel) throws -> [String] {
@@ -52,6 +55,6 @@ struct TapHandoff {
             for fd in fds { close(fd) }
             throw error
         }
-        return TapHandoff(channel: channel, userFD: fds[0], netFD: fds[1], pidFD: fds[2])
+        return TapHandoff(channel: channel, userFD: fds[0], netFD: fds[1], pidFD: fds[2], tapFD: fds[3])
     }
 }

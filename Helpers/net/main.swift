@@ -45,18 +45,22 @@ func main() -> Int32 {
         // connector keep the network namespace alive, so its end cannot be
         // seen: NamespaceWatch looks for its last process instead.
         let exitFD = try handoff?.pidFD ?? args.pid.map { try Processes.openPidFD($0) }
-        let (tap, connector) = try handoff.map { h in
+        let tap: Int32
+        let connector: Connector?
+        if let h = handoff {
+            // The tap is init's; a connector only for ports to publish.
             defer { close(h.userFD); close(h.netFD) }
-            // Persistent, as the hook's: the namespace dies with the container.
-            return try TapSetup.openTap(userFD: h.userFD, netFD: h.netFD, netns: "of the container",
-                                        userns: "of the container", mtu: args.mtu, ipv6: args.enableIPv6,
-                                        persistent: true, closeInChild: [h.pidFD, h.channel.fd])
-        } ?? TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu,
-                              ipv6: args.enableIPv6, persistent: args.ociHook,
-                              closeInChild: [exitFD, args.readyFD].compactMap { $0 })
+            tap = h.tapFD
+            connector = args.publish.isEmpty && args.apiSocket == nil ? nil
+                : try TapSetup.startConnector(userFD: h.userFD, netFD: h.netFD, closeInChild: [h.pidFD, h.channel.fd, tap])
+        } else {
+            (tap, connector) = try TapSetup.openTap(netns: args.netns, userns: args.userns, mtu: args.mtu,
+                                                     ipv6: args.enableIPv6, persistent: args.ociHook,
+                                                     closeInChild: [exitFD, args.readyFD].compactMap { $0 })
+        }
         // The connector lives in the container's namespaces, not its PID
         // namespace: it ends with cove-net, here or by its parent-death signal.
-        defer { connector.stop() }
+        defer { connector?.stop() }
         Processes.setName("cove-net")
         let upstreams = args.dnsUpstreams.isEmpty ? DNSForwarder.hostUpstreams() : args.dnsUpstreams
         // With upstreams of our own, TCP queries to 10.0.2.3 go to them too
@@ -78,7 +82,7 @@ func main() -> Int32 {
             stack.gatewayTCP = GatewayTCP(tapFD: tap, mtu: args.mtu, openFiles: raiseOpenFileLimit())
         }
         defer { stack.gatewayTCP?.closeAll() }
-        if args.pid == nil { stack.namespaceWatch = NamespaceWatch(netns: args.netns, ignoring: connector.pid) }
+        if args.pid == nil { stack.namespaceWatch = NamespaceWatch(netns: args.netns, ignoring: connector?.pid ?? 0) }
         let forwards = HostForwards(slirp: slirp, connector: connector, slirpIPv6: args.enableIPv6,
                                     openFiles: raiseOpenFileLimit())
         stack.forwards = forwards
@@ -117,7 +121,7 @@ func main() -> Int32 {
             // waited for.
             api?.close()
             tcpDNS?.closeAll()
-            connector.kill()
+            connector?.kill()
             _exit(0)
         case .namespaceEmpty:
             NetLog.info("no process left in \(args.netns): stopping")

@@ -8,7 +8,8 @@ import CoveModel
 /// than as a createRuntime hook. A hook runs after init has made its
 /// namespaces and the container waits for it from its exec to its answer;
 /// started first, the helper loads while the container is set up, and
-/// makes the container's tap while init builds the root. The config names
+/// starts its stack behind the tap init makes while init builds the root.
+/// The config names
 /// it in an annotation of its own (as crun reads run.oci.* ones):
 /// io.cove.network.helper, a JSON array of the helper's absolute path and
 /// arguments.
@@ -17,8 +18,9 @@ import CoveModel
 /// on fd 3: cove-unshare starts it, or the caller did already and passes
 /// the channel as --network-fd (the front does). On the channel
 /// cove-unshare sends the helper's arguments (with --bundle DIR); init,
-/// first thing, sends its user and network namespaces and a pidfd of
-/// itself and, once its setup is done and before it reports ready, waits
+/// first thing, sends its user and network namespaces, a pidfd of itself
+/// and tap0, which it made as the helper's --mtu and --enable-ipv6 say,
+/// and, once its setup is done and before it reports ready, waits
 /// for `.ready` or the helper's failure, which fails the container's start
 /// with the helper's own line.
 struct NetworkHandoff {
@@ -65,8 +67,12 @@ struct NetworkHandoff {
         return channel
     }
 
-    /// In init, in the container's namespaces, first thing: the helper
-    /// makes the tap while init builds the root.
+    /// In init, in the container's namespaces, first thing: init makes the
+    /// tap (no process of the helper's needs to join them for it) and hands
+    /// it over with the namespaces, so the helper starts its stack while
+    /// init builds the root. Persistent: the namespace dies with the
+    /// container, and unregistering it on close would wait for the
+    /// kernel's grace periods.
     func handOver(on channel: SyncChannel) throws {
         var fds: [Int32] = []
         defer { for fd in fds { close(fd) } }
@@ -76,7 +82,12 @@ struct NetworkHandoff {
             fds.append(fd)
         }
         fds.append(try Processes.openPidFD(getpid()))
-        for (part, fd) in zip(["userns", "netns", "pidfd"], fds) {
+        let tap = ContainerTap.settings(fromHelperArguments: Array(helper.dropFirst()))
+        do { fds.append(try ContainerTap.create(mtu: tap.mtu, ipv6: tap.ipv6, persistent: true)) } catch {
+            throw RuntimeError("set up the container's network device for \(helper[0]): \(error)",
+                               errno: (error as? SyscallError)?.errno ?? EIO)
+        }
+        for (part, fd) in zip(["userns", "netns", "pidfd", "tap"], fds) {
             do { try channel.send(.handoff(part), fd: fd) } catch {
                 // The helper may have failed already: its own line, if it left one.
                 throw pendingFailure(channel) ?? error

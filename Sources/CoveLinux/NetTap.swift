@@ -482,4 +482,21 @@ public enum ContainerTap {
     /// network helper before the container and hand it the container's
     /// namespaces (see cove-unshare's NetworkHandoff).
     public static let helperAnnotation = "io.cove.network.helper"
+
+    /// cove-net's MTU unless --mtu says otherwise: a tap's largest, as
+    /// slirp4netns's default for podman.
+    public static let defaultMTU = 65520
+
+    /// The tap's MTU and IPv6 as cove-net's arguments ask (--mtu N,
+    /// --enable-ipv6): init makes the tap before cove-net reads them.
+    public static func settings(fromHelperArguments args: [String]) -> (mtu: Int, ipv6: Bool) {
+        var mtu = defaultMTU
+        var ipv6 = false
+        for (i, a) in args.enumerated() {
+            if a == "--enable-ipv6" { ipv6 = true }
+            if a == "--mtu", i + 1 < args.count, let n = Int(args[i + 1]) { mtu = n }
+            if a.hasPrefix("--mtu="), let n = Int(a.dropFirst(6)) { mtu = n }
+        }
+        return (mtu, ipv6)
+    }
 }

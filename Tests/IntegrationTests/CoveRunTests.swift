@@ -300,6 +300,24 @@ struct CoveNetworkTests {
 
     static func alive(_ pid: String) -> Bool { stat(pid).map { $0.state != "Z" } ?? false }
 
+    /// The container's init makes tap0 (with the MTU cove-net is given):
+    /// without published ports cove-net has no process in the container's
+    /// namespaces, no connector (see the -p test below for one).
+    @Test func withoutPublishedPortsCoveNetHasNoConnector() throws {
+        let name = "nc\(getpid())"
+        let run = try cove(["run", "-d", "--name", name, "--network", "slirp4netns:mtu=1500", img, "sleep", "300"])
+        #expect(run.status == 0, "\(run.stderr)")
+        defer { _ = try? cove(["rm", "-f", name]) }
+        let link = try cove(["exec", name, "cat", "/sys/class/net/tap0/mtu"])
+        #expect(link.stdout == "1500\n", "\(link.stderr)")
+        let initPid = try cove(["inspect", "-f", "{{.State.Pid}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let monitor = try #require(Self.stat(initPid)?.ppid)
+        let helpers = Self.coveNets(under: monitor)
+        #expect(helpers.count == 1 && helpers.allSatisfy { Self.stat($0)?.comm == "cove-net" }, "\(helpers)")
+        let plain = try cove(["run", "--rm", img, "cat", "/sys/class/net/tap0/mtu"])
+        #expect(plain.stdout == "65520\n", "\(plain.stderr)")
+    }
+
     @Test func theDefaultNetworkIsSlirpWithDNSAt10_0_2_3() throws {
         let r = try cove(["run", "--rm", img, "sh", "-c", "ip -4 addr show tap0; cat /etc/resolv.conf; ip route"])
         #expect(r.status == 0, "\(r.stderr)")
