@@ -21,7 +21,7 @@ enum ContainerInit {
             }
             RuntimeLog.phase("init started")
             if let network = ctx.network, let netChannel = ctx.networkChannel {
-                try network.handOver(on: netChannel)
+                try network.handOver(on: netChannel, earlyTap: ctx.earlyTap)
                 RuntimeLog.phase("network handed over")
             }
             var hookState: JSON?

@@ -29,6 +29,9 @@ struct LaunchContext {
     /// hands it the tap on `networkChannel`, started before the first fork.
     let network: NetworkHandoff?
     var networkChannel: SyncChannel?
+    /// tap0, made by the early child while its maps were written (with
+    /// ContainerTap's defaults, see NetworkHandoff.handOver); -1 if not.
+    var earlyTap: Int32 = -1
 
     /// Namespaces to create with unshare(2) in the setup stage (not user).
     var unshareFlags: Int32 {

@@ -73,7 +73,8 @@ struct NetworkHandoff {
     /// init builds the root. Persistent: the namespace dies with the
     /// container, and unregistering it on close would wait for the
     /// kernel's grace periods.
-    func handOver(on channel: SyncChannel) throws {
+    /// `earlyTap`: the one the early child made, finished here.
+    func handOver(on channel: SyncChannel, earlyTap: Int32 = -1) throws {
         var fds: [Int32] = []
         defer { for fd in fds { close(fd) } }
         for ns in ["user", "net"] {
@@ -83,7 +84,14 @@ struct NetworkHandoff {
         }
         fds.append(try Processes.openPidFD(getpid()))
         let tap = ContainerTap.settings(fromHelperArguments: Array(helper.dropFirst()))
-        do { fds.append(try ContainerTap.create(mtu: tap.mtu, ipv6: tap.ipv6, persistent: true)) } catch {
+        do {
+            if earlyTap >= 0 {
+                fds.append(earlyTap)
+                try ContainerTap.finish(earlyTap, mtu: tap.mtu, ipv6: tap.ipv6, persistent: true)
+            } else {
+                fds.append(try ContainerTap.create(mtu: tap.mtu, ipv6: tap.ipv6, persistent: true))
+            }
+        } catch {
             throw RuntimeError("set up the container's network device for \(helper[0]): \(error)",
                                errno: (error as? SyscallError)?.errno ?? EIO)
         }

@@ -51,6 +51,12 @@ enum SetupStage {
         Processes.dieWithParent()
         do {
             try Namespaces.unshare(LaunchContext.madeDuringMaps)
+            // For the network helper the caller started (--network-fd), its
+            // tap now, while the maps are written: with the defaults, which
+            // the config may change (and not persistent until used). A
+            // failure here is left to init to meet again and report.
+            let tap = r.networkFD == nil ? -1
+                : (try? ContainerTap.create(mtu: ContainerTap.defaultMTU, ipv6: false, persistent: false)) ?? -1
             guard let m = try channel.receive(), m == .bundleReady else { _exit(1) }
             // The parent ignored these while the caller worked (see launch).
             Signals.restore(Signals.interrupting)
@@ -60,8 +66,11 @@ enum SetupStage {
             if chdir(ctx.bundle) != 0 { throw SyscallError("chdir to the bundle \(ctx.bundle)") }
             if let network = ctx.network, let fd = r.networkFD {
                 ctx.networkChannel = try network.connect(bundle: ctx.bundle, started: SyncChannel(fd: fd))
-            } else if let fd = r.networkFD {
-                close(fd)
+                ctx.earlyTap = tap
+            } else {
+                if let fd = r.networkFD { close(fd) }
+                // Not wanted after all: closed, it goes.
+                if tap >= 0 { close(tap) }
             }
             closeInheritedDescriptors(ctx, channel: channel)
             let made = LaunchContext.madeDuringMaps | NamespaceKind.pid.cloneFlag
@@ -94,7 +103,7 @@ enum SetupStage {
     /// caller had open: a waiting init must not hold a caller's pipe.
     static func closeInheritedDescriptors(_ ctx: LaunchContext, channel: SyncChannel) {
         Files.closeDescriptors(from: 3 + ctx.preserveFDs,
-                               except: [channel.fd, RuntimeLog.fd, ctx.consoleSocket, ctx.networkChannel?.fd ?? -1])
+                               except: [channel.fd, RuntimeLog.fd, ctx.consoleSocket, ctx.networkChannel?.fd ?? -1, ctx.earlyTap])
     }
 
     /// In a new user namespace, waits until the parent has written the maps.

@@ -419,8 +419,9 @@ public enum DNSFrames {
 /// The container's side of cove-net's link, made in the calling process's
 /// network namespace: tap0 with 10.0.2.100/24, the MTU, loopback up and
 /// the default route via 10.0.2.2 (and, with IPv6, fd00::100/64 via
-/// fd00::2). cove-net's tap child calls it after joining the container's
-/// namespaces.
+/// fd00::2). The container's init makes it (cove-unshare's early start
+/// while the id maps are written), or cove-net's tap child after joining
+/// the container's namespaces (the OCI hook).
 public enum ContainerTap {
     public static let device = "tap0"
     public static let address = IPv4Address(10, 0, 2, 100)
@@ -450,19 +451,31 @@ public enum ContainerTap {
             // The kernel refuses a gateway route until the gateway is on a
             // connected subnet, that is after the address is set and the link up.
             try NetInterface.addDefaultRoute(device, via: gateway)
-            if ipv6, let address6, let gateway6 {
-                // No duplicate address detection: the link has two ends, and a
-                // tentative address could not be used for a second or so.
-                // /proc/sys/net reflects the namespace of the process opening it.
-                try NetInterface.setSysctl("/proc/sys/net/ipv6/conf/\(device)/accept_dad", "0")
-                try NetInterface.setAddress6(device, address6, prefixLength: prefixLength6)
-                try NetInterface.addDefaultRoute6(device, via: gateway6)
-            }
+            if ipv6 { try addIPv6() }
         } catch {
             close(fd)
             throw error
         }
         return fd
+    }
+
+    /// A tap made by `create` with the default MTU, without IPv6 and not
+    /// persistent (cove-unshare's early start makes it before it knows the
+    /// settings), brought to what `create` with these would have made.
+    public static func finish(_ fd: Int32, mtu: Int, ipv6: Bool, persistent: Bool) throws {
+        if persistent { try NetInterface.setPersistent(fd) }
+        if mtu != defaultMTU { try NetInterface.setMTU(device, mtu) }
+        if ipv6 { try addIPv6() }
+    }
+
+    private static func addIPv6() throws {
+        guard let address6, let gateway6 else { return }
+        // No duplicate address detection: the link has two ends, and a
+        // tentative address could not be used for a second or so.
+        // /proc/sys/net reflects the namespace of the process opening it.
+        try NetInterface.setSysctl("/proc/sys/net/ipv6/conf/\(device)/accept_dad", "0")
+        try NetInterface.setAddress6(device, address6, prefixLength: prefixLength6)
+        try NetInterface.addDefaultRoute6(device, via: gateway6)
     }
 
     /// Starts a network helper as `PATH --tap-channel 3`, `channel` its

@@ -314,8 +314,12 @@ struct CoveNetworkTests {
         let monitor = try #require(Self.stat(initPid)?.ppid)
         let helpers = Self.coveNets(under: monitor)
         #expect(helpers.count == 1 && helpers.allSatisfy { Self.stat($0)?.comm == "cove-net" }, "\(helpers)")
+        // Attached, the early start makes tap0 before the config is read,
+        // with the default MTU, and sets the one asked for after.
         let plain = try cove(["run", "--rm", img, "cat", "/sys/class/net/tap0/mtu"])
         #expect(plain.stdout == "65520\n", "\(plain.stderr)")
+        let small = try cove(["run", "--rm", "--network", "slirp4netns:mtu=1500", img, "cat", "/sys/class/net/tap0/mtu"])
+        #expect(small.stdout == "1500\n", "\(small.stderr)")
     }
 
     @Test func theDefaultNetworkIsSlirpWithDNSAt10_0_2_3() throws {
