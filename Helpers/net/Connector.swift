@@ -5,7 +5,8 @@ import CCoveShim
 import CoveLinux
 
 /// The splice path's other end: a process that stays in the container's
-/// user and network namespaces (the tap child, kept alive) and opens
+/// user and network namespaces (TapSetup's child, kept alive; only with
+/// ports to publish when the container's init made the tap) and opens
 /// sockets there on request. cove-net asks it, over a SOCK_SEQPACKET pair,
 /// for a socket bound to a client's loopback address and connected to the
 /// container's loopback; it answers with an errno and the socket, passed by

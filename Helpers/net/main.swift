@@ -18,7 +18,7 @@ func main() -> Int32 {
         return 0
     }
     // setns into a user namespace fails in a multithreaded process, and the
-    // tap child is forked from this one.
+    // tap child or connector is forked from this one.
     let threads = Environment.threadCount()
     if threads != 1 {
         NetLog.error("refusing to run with \(threads) threads: cove-net must be single-threaded")

@@ -424,7 +424,7 @@ public struct ContainerEngine {
     // MARK: start, stop, remove
 
     /// Why a running container has lost its network: the helper serving it
-    /// (cove-net, or pasta), recorded by the helper in `network.pid`, is
+    /// (cove-net, or pasta), recorded by the helper (see networkRecord), is
     /// no longer alive. nil when it is, or when the
     /// container has no such helper or does not run.
     public func networkFailure(_ r: ContainerRecord) -> String? {
