@@ -3,10 +3,12 @@ import Glibc
 #endif
 import CoveLinux
 
-/// cove-net: userspace networking for one container. A child puts tap0 in
-/// the container's network namespace and hands back its fd; this process
-/// stays in the host's namespaces and runs libslirp behind it in one poll
-/// loop until the container's process (--pid) exits or the tap goes away.
+/// cove-net: userspace networking for one container. tap0 in the
+/// container's network namespace comes from the container's init (with
+/// --tap-channel) or from a child that joins the namespace and hands back
+/// its fd; this process stays in the host's namespaces and runs libslirp
+/// behind it in one poll loop until the container's process exits or the
+/// tap goes away.
 func main() -> Int32 {
     var args: NetArguments
     do { args = try NetArguments(Array(CommandLine.arguments.dropFirst())) } catch {
