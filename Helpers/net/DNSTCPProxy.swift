@@ -37,7 +37,7 @@ final class DNSTCPProxy {
         var template = Array(((parent.map { $0 + "/" } ?? DNSTCPProxy.directoryPrefix) + "XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buf in buf.baseAddress.flatMap { mkdtemp($0) } }
         guard let made else {
-            throw SyscallError("make a directory for the TCP DNS socket in /tmp")
+            throw SyscallError("make a directory for the TCP DNS socket in \(parent ?? "/tmp")")
         }
         directory = String(cString: made)
         path = directory + "/dns.sock"
@@ -89,7 +89,13 @@ final class DNSTCPProxy {
             // the list entry together.
             if bound?.contains(path + "/dns.sock") != true {
                 guard let text = try? Files.readText("/proc/net/unix") else { return }
-                bound = Set(text.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
+                // Num RefCount Protocol Flags Type St Inode Path: the
+                // path is the rest of the line after seven fields, spaces
+                // and all (a --runroot may have some).
+                bound = Set(text.split(separator: "\n").compactMap { line in
+                    let f = line.split(separator: " ", maxSplits: 7, omittingEmptySubsequences: true)
+                    return f.count == 8 ? String(f[7]) : nil
+                })
             }
             guard bound?.contains(path + "/dns.sock") == false else { continue }
             unlink(path + "/dns.sock")

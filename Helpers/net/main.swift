@@ -96,6 +96,14 @@ func main() -> Int32 {
         let api = try args.apiSocket.map { try ForwardAPI(path: $0) }
         stack.api = api
         defer { api?.close() }
+        // Recorded before the word that the network is up: once the
+        // container runs it may end, and its removal clears the record.
+        if args.ociHook || handoff != nil {
+            OCIHook.recordServer(bundle: args.bundle, record: args.record, helper: "cove-net", pid: getpid(),
+                                 leftovers: tcpDNS?.directory)
+        }
+        // A --record file is ours to remove at our end (a bundle's goes with it).
+        defer { if let record = args.record { unlink(record) } }
         if let fd = args.readyFD {
             // The tap is up and every forward listens: one byte, then the fd
             // is closed so a reader also sees its end.
@@ -109,10 +117,6 @@ func main() -> Int32 {
             handoff.channel.close()
             reportTo = nil
         }
-        if args.ociHook || handoff != nil {
-            OCIHook.recordServer(bundle: args.bundle, record: args.record, helper: "cove-net", pid: getpid(),
-                                 leftovers: tcpDNS?.directory)
-        }
         if let quiet = args.stderrAfterReady { dup2(quiet, 2) }
         switch try stack.run() {
         case .processExited:
@@ -123,6 +127,7 @@ func main() -> Int32 {
             // waited for.
             api?.close()
             tcpDNS?.closeAll()
+            if let record = args.record { unlink(record) }
             connector?.kill()
             _exit(0)
         case .namespaceEmpty:

@@ -224,8 +224,9 @@ struct ContainerRun: ParsableCommand {
             // nothing of the container's: not waited for, it is reparented
             // when we exit. With published ports it is, before the removal's
             // child is made: whoever runs the next container on the same
-            // port must find it free once we have returned.
-            var reaped = record.ports.isEmpty
+            // port must find it free once we have returned. So is pasta's
+            // watcher always: pasta's own options may forward ports.
+            var reaped = record.ports.isEmpty && !flags.network.hasPrefix("pasta")
             let reap = { if !reaped { reaped = true; _ = Processes.reapRemaining(seconds: 2) } }
             do { try engine.removeExited(record, beforeBackground: reap) } catch { reap() }
         }

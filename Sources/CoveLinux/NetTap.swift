@@ -507,8 +507,10 @@ public enum ContainerTap {
         var ipv6 = false
         for (i, a) in args.enumerated() {
             if a == "--enable-ipv6" { ipv6 = true }
-            if a == "--mtu", i + 1 < args.count, let n = Int(args[i + 1]) { mtu = n }
-            if a.hasPrefix("--mtu="), let n = Int(a.dropFirst(6)) { mtu = n }
+            // Out of cove-net's range: left at the default here, cove-net
+            // refuses it with its own line.
+            if a == "--mtu", i + 1 < args.count, let n = Int(args[i + 1]), (576...65521).contains(n) { mtu = n }
+            if a.hasPrefix("--mtu="), let n = Int(a.dropFirst(6)), (576...65521).contains(n) { mtu = n }
         }
         return (mtu, ipv6)
     }

@@ -16,3 +16,14 @@ struct CapabilitySetTests {
         #expect(unknown == ["CAP_NOT_A_CAP"])
     }
 }
+
+struct ContainerTapSettingsTests {
+    @Test func theTapIsMadeAsCoveNetsArgumentsAsk() {
+        #expect(ContainerTap.settings(fromHelperArguments: []) == (ContainerTap.defaultMTU, false))
+        #expect(ContainerTap.settings(fromHelperArguments: ["--mtu", "1500", "--publish", "8080:80"]) == (1500, false))
+        #expect(ContainerTap.settings(fromHelperArguments: ["--enable-ipv6", "--mtu=9000"]) == (9000, true))
+        // Out of cove-net's range: the default, and cove-net's own refusal.
+        #expect(ContainerTap.settings(fromHelperArguments: ["--mtu", "70000"]) == (ContainerTap.defaultMTU, false))
+        #expect(ContainerTap.settings(fromHelperArguments: ["--mtu=100"]) == (ContainerTap.defaultMTU, false))
+    }
+}

@@ -41,6 +41,27 @@ struct CoveRunTests {
         #expect(left.isEmpty, "left in \(runroot)/runtime: \(left)")
     }
 
+    /// cove-net's record (and its TCP DNS socket's directory beside it)
+    /// lives in the runtime directory: `run --rm`, which does not wait for
+    /// cove-net, leaves none of it behind. A runtime directory of its own,
+    /// as other suites run containers at once.
+    @Test func runRmLeavesNoNetworkRecord() throws {
+        let runroot = try Harness.temporaryDirectory("net-run")
+        defer { try? FileManager.default.removeItem(atPath: runroot) }
+        let s = try FrontFixture.prepared.get()
+        for _ in 0..<5 {
+            let r = try Harness.run(Harness.binary("cove"), ["--root", s.root, "--runroot", runroot, "run", "--rm", img, "true"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        var left: [String] = []
+        for _ in 0..<50 {
+            left = (try? FileManager.default.contentsOfDirectory(atPath: runroot + "/net")) ?? []
+            if left.isEmpty { break }
+            usleep(20_000)
+        }
+        #expect(left.isEmpty, "left in \(runroot)/net: \(left)")
+    }
+
     @Test func exitCodesFollowDocker() throws {
         let missing = try cove(["run", "--rm", "--network", "none", img, "no-such-command"])
         #expect(missing.status == 127, "\(missing.stderr)")
