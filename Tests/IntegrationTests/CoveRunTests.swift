@@ -54,7 +54,8 @@ struct CoveRunTests {
             #expect(r.status == 0, "\(r.stderr)")
         }
         var left: [String] = []
-        for _ in 0..<50 {
+        // cove-net, not waited for, removes its part at its end: at most 5 s.
+        for _ in 0..<250 {
             left = (try? FileManager.default.contentsOfDirectory(atPath: runroot + "/net")) ?? []
             if left.isEmpty { break }
             usleep(20_000)
