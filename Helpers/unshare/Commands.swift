@@ -18,14 +18,7 @@ enum Commands {
             guard detach else { throw Arguments.UsageError(description: "--monitor is for run --detach (a foreground run is its own monitor)") }
             return try Monitor.launch(request(a, mode: .run(detach: true)), store: store)
         }
-        let code = try Launcher.launch(request(a, mode: .run(detach: detach)), store: store)
-        if !detach && !a.flags.contains("keep") { try? store.remove(try a.operand(0, "a container id")) }
-        // An early caller has what it waits for now, not after our exit.
-        if let report = Launcher.exitReport {
-            try? report.send(.exitCode(code))
-            report.close()
-        }
-        return code
+        return try Launcher.launch(request(a, mode: .run(detach: detach)), store: store)
     }
 
     static func request(_ a: Arguments, mode: LaunchContext.Mode) throws -> Launcher.Request {
@@ -45,6 +38,7 @@ enum Commands {
             }
             r.outputLog = Files.absolute(log)
         }
+        r.keepState = a.flags.contains("keep")
         if let path = a.values["exit-command"] {
             guard a.flags.contains("monitor") else {
                 throw Arguments.UsageError(description: "--exit-command needs --monitor (the monitor runs it)")

@@ -22,6 +22,8 @@ enum Launcher {
         /// With --monitor: run once the container has ended and its exit is
         /// recorded (conmon's --exit-command: the front's cleanup, `--rm`).
         var exitCommand: [String] = []
+        /// --keep: a foreground `run` leaves its state behind.
+        var keepState = false
         /// --network-fd: the network helper of the config's annotation,
         /// started by the caller already; this is its channel.
         var networkFD: Int32?
@@ -99,10 +101,6 @@ enum Launcher {
     /// Creates the container; returns the exit code `run` should report.
     /// `onStarted` runs once the container exists (create) or its process
     /// runs (run --detach), with init's pid: the monitor's cue.
-    /// --early-fd's channel, kept open once the bundle is ready: `run`
-    /// sends the container's exit code on it before exiting.
-    nonisolated(unsafe) static var exitReport: SyncChannel?
-
     static func launch(_ r: Request, store: StateStore, onStarted: (pid_t) -> Void = { _ in }) throws -> Int32 {
         try StateStore.validate(id: r.id)
         if store.exists(r.id) { throw RuntimeError("container \(r.id) already exists", errno: EEXIST) }
@@ -127,6 +125,10 @@ enum Launcher {
         // --early-fd: the user namespace and its maps now, while the caller
         // still writes the bundle; the rest once it says the bundle is there.
         var earlyChannel: SyncChannel?
+        // --early-fd's channel, kept once the bundle is ready: the
+        // foreground run ends by sending the exit code on it.
+        var exitReport: SyncChannel?
+        defer { exitReport?.close() }
         // A ^C meanwhile (during a pull, say) is the caller's to act on:
         // its end then closes the channel, and we clean up. Ignored from
         // before anything is made, and in the early child too, which sets
@@ -157,7 +159,6 @@ enum Launcher {
             earlyChannel = parentEnd
             let go = SyncChannel(fd: goFD)
             let said = try? go.receive()
-            // Kept for the exit code (see Commands.run); closed otherwise.
             exitReport = go
             Signals.restore(Signals.interrupting)
             ignoring = false
@@ -345,6 +346,10 @@ enum Launcher {
             state.status = .stopped
             HookRunner.runWarning(ctx.spec.hooks.poststop, kind: "poststop", state: state.publicJSON)
         }
+        // The state goes with the run; an early caller has the code then,
+        // not at our exit.
+        if !r.keepState { try? store.remove(r.id) }
+        try? exitReport?.send(.exitCode(status.code))
         return status.code
     }
 
