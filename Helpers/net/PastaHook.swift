@@ -47,8 +47,12 @@ enum PastaHook {
         }
         var options = Spawn.Options()
         options.fds = [(0, null), (1, null), (2, log)]
-        let first = try Spawn.spawn(pasta, argv, env: Spawn.currentEnvironment, options: options)
-        close(log)
+        let first: pid_t
+        do { first = try Spawn.spawn(pasta, argv, env: Spawn.currentEnvironment, options: options) } catch {
+            close(log); close(null)
+            throw error
+        }
+        close(log); close(null)
         let status = try Processes.wait(first)
         guard status == .exited(0) else {
             let said = ((try? Files.readText(logFile)) ?? "").split(separator: "\n")
@@ -71,8 +75,7 @@ enum PastaHook {
             close(pastaFD)
             return 0
         }
-        _ = setsid()
-        dup2(null, 0); dup2(null, 1); dup2(null, 2)
+        Processes.detachFromCaller()
         Processes.setName("cove-net-pasta")
         var fds = [pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: pastaFD, events: Int16(POLLIN), revents: 0)]

@@ -77,11 +77,7 @@ struct NetworkHandoff {
     func handOver(on channel: SyncChannel, earlyTap: Int32 = -1) throws {
         var fds: [Int32] = []
         defer { for fd in fds { close(fd) } }
-        for ns in ["user", "net"] {
-            let fd = open("/proc/self/ns/\(ns)", O_RDONLY | O_CLOEXEC)
-            if fd < 0 { throw SyscallError("open /proc/self/ns/\(ns)") }
-            fds.append(fd)
-        }
+        for kind in [NamespaceKind.user, .network] { fds.append(try Namespaces.openOwn(kind)) }
         fds.append(try Processes.openPidFD(getpid()))
         let tap = ContainerTap.settings(fromHelperArguments: Array(helper.dropFirst()))
         do {
@@ -104,8 +100,7 @@ struct NetworkHandoff {
     }
 
     private func pendingFailure(_ channel: SyncChannel) -> Error? {
-        var p = pollfd(fd: channel.fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&p, 1, 0) == 1, case let .failure(e, message)? = try? channel.receive() else { return nil }
+        guard channel.isReadable(within: 0), case let .failure(e, message)? = try? channel.receive() else { return nil }
         return RuntimeError(message, errno: e)
     }
 
@@ -114,10 +109,7 @@ struct NetworkHandoff {
 
     /// In init, before it says ready: the network is up, or the helper's failure.
     func awaitReady(on channel: SyncChannel) throws {
-        var p = pollfd(fd: channel.fd, events: Int16(POLLIN), revents: 0)
-        var n: Int32 = -1
-        repeat { n = poll(&p, 1, Self.readyTimeoutMilliseconds) } while n < 0 && errno == EINTR
-        if n == 0 {
+        if !channel.isReadable(within: Self.readyTimeoutMilliseconds) {
             throw RuntimeError("the network helper \(helper[0]) did not answer within "
                                + "\(Self.readyTimeoutMilliseconds / 1000) s", errno: ETIMEDOUT)
         }

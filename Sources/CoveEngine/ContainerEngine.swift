@@ -695,11 +695,8 @@ public struct ContainerEngine {
         if held >= 0 {
             let pid = (try? Processes.fork()) ?? -1
             if pid == 0 {
-                setsid()
-                let null = open("/dev/null", O_RDWR)
-                if null >= 0 { for fd: Int32 in 0...2 { dup2(null, fd) } }
                 // Only the hold on our entry stays open.
-                Files.closeDescriptors(from: 3, except: [held])
+                Processes.detachFromCaller(keeping: [held])
                 try? helpers.removeStoreTree(trash + "/" + r.id)
                 sweepTrash(trash)
                 _exit(0)

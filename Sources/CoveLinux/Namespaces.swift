@@ -41,6 +41,15 @@ public enum Namespaces {
         try check("join \(kind.rawValue) namespace \(path)", cove_setns(fd, kind.cloneFlag))
     }
 
+    /// An fd of the caller's own namespace of `kind` (/proc/self/ns), to
+    /// hand to a process that joins it.
+    public static func openOwn(_ kind: NamespaceKind) throws -> Int32 {
+        let path = "/proc/self/ns/" + kind.procName
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SyscallError("open \(path)") }
+        return fd
+    }
+
     public static func join(_ kind: NamespaceKind, fd: Int32, describe: @autoclosure () -> String) throws {
         try check(describe(), cove_setns(fd, kind.cloneFlag))
     }

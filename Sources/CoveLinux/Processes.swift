@@ -83,6 +83,20 @@ public enum Processes {
     /// Undoes dieWithParent.
     public static func keepAfterParent() { _ = cove_set_pdeathsig(0) }
 
+    /// In a child that outlives its caller: a session of its own and stdio
+    /// on /dev/null, so that no terminal's signal reaches it and nothing
+    /// reading the caller's output waits for it; with `keeping`, every
+    /// other fd from 3 up closed as well.
+    public static func detachFromCaller(keeping: [Int32]? = nil) {
+        _ = setsid()
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        if null >= 0 {
+            for fd: Int32 in 0...2 { dup2(null, fd) }
+            if null > 2 { close(null) }
+        }
+        if let keeping { Files.closeDescriptors(from: 3, except: keeping) }
+    }
+
     public static func becomeSubreaper() throws { try check("become child subreaper", cove_set_child_subreaper()) }
 
     /// State letter and start time (clock ticks after boot) from

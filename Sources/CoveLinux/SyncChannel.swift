@@ -42,5 +42,14 @@ public struct SyncChannel: Sendable {
         return (m, passed)
     }
 
+    /// Whether a message (or the other side's end) is there within
+    /// `milliseconds` (0: now, without waiting).
+    public func isReadable(within milliseconds: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var n: Int32 = -1
+        repeat { n = poll(&p, 1, milliseconds) } while n < 0 && errno == EINTR
+        return n == 1
+    }
+
     public func close() { _ = Glibc.close(fd) }
 }
