@@ -97,9 +97,10 @@ struct NetArguments {
                 readyFD = n
             case "--mtu":
                 let t = try v()
-                // libslirp takes at most 65521 (IF_MTU_MAX); IPv4 needs 576.
-                guard let n = Int(t), n >= 576, n <= 65521 else {
-                    throw UsageError(description: "--mtu \(t): expected a number from 576 to 65521")
+                let range = ContainerTap.mtuRange
+                guard let n = Int(t), range.contains(n) else {
+                    throw UsageError(description: "--mtu \(t): expected a number from \(range.lowerBound) "
+                                                  + "to \(range.upperBound)")
                 }
                 mtu = n
             case "--pid":

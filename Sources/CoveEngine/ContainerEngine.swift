@@ -278,8 +278,10 @@ public struct ContainerEngine {
                 case "allow_host_loopback=false": continue
                 default:
                     if opt.hasPrefix("mtu=") {
-                        guard let n = Int(opt.dropFirst(4)), (576...65521).contains(n) else {
-                            throw EngineError("network option \"\(opt)\": the MTU is a number from 576 to 65521")
+                        let range = ContainerTap.mtuRange
+                        guard let n = Int(opt.dropFirst(4)), range.contains(n) else {
+                            throw EngineError("network option \"\(opt)\": the MTU is a number from \(range.lowerBound) "
+                                              + "to \(range.upperBound)")
                         }
                         args += ["--mtu", String(n)]
                     } else {

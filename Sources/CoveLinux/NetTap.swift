@@ -500,6 +500,10 @@ public enum ContainerTap {
     /// slirp4netns's default for podman.
     public static let defaultMTU = 65520
 
+    /// The MTUs cove-net takes: libslirp's largest (IF_MTU_MAX) down to
+    /// IPv4's smallest.
+    public static let mtuRange = 576...65521
+
     /// The tap's MTU and IPv6 as cove-net's arguments ask (--mtu N,
     /// --enable-ipv6): init makes the tap before cove-net reads them.
     public static func settings(fromHelperArguments args: [String]) -> (mtu: Int, ipv6: Bool) {
@@ -509,8 +513,8 @@ public enum ContainerTap {
             if a == "--enable-ipv6" { ipv6 = true }
             // Out of cove-net's range: left at the default here, cove-net
             // refuses it with its own line.
-            if a == "--mtu", i + 1 < args.count, let n = Int(args[i + 1]), (576...65521).contains(n) { mtu = n }
-            if a.hasPrefix("--mtu="), let n = Int(a.dropFirst(6)), (576...65521).contains(n) { mtu = n }
+            if a == "--mtu", i + 1 < args.count, let n = Int(args[i + 1]), mtuRange.contains(n) { mtu = n }
+            if a.hasPrefix("--mtu="), let n = Int(a.dropFirst(6)), mtuRange.contains(n) { mtu = n }
         }
         return (mtu, ipv6)
     }
