@@ -214,7 +214,8 @@ public enum Files {
         out.reserveCapacity(path.utf8.count + 1)
         var starts: [Int] = []
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
-        path.utf8.withContiguousStorageIfAvailable { b in
+        var path = path
+        path.withUTF8 { b in
             var i = 0
             while i < b.count {
                 while i < b.count && b[i] == slash { i += 1 }
@@ -231,15 +232,7 @@ public enum Files {
                 }
                 i = j
             }
-        } ?? {
-            var parts: [Substring] = []
-            for p in path.split(separator: "/") {
-                if p == "." { continue }
-                if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-                parts.append(p)
-            }
-            out = Array(("/" + parts.joined(separator: "/")).utf8)
-        }()
+        }
         return out.isEmpty ? "/" : String(decoding: out, as: UTF8.self)
     }
 }
