@@ -61,9 +61,8 @@ final class DNSTCPProxy {
     /// The --record file's directory, if private and short enough for
     /// `DIR/XXXXXX/dns.sock` in a sockaddr_un (107 bytes).
     static func parent(near record: String?) -> String? {
-        guard let record, let slash = record.lastIndex(of: "/"), slash > record.startIndex else { return nil }
-        let dir = String(record[..<slash])
-        guard dir.utf8.count + 16 <= 107, Files.ensurePrivateDirectory(dir) else { return nil }
+        guard let dir = record.flatMap(Files.parent), !dir.isEmpty, dir.utf8.count + 16 <= 107,
+              Files.ensurePrivateDirectory(dir) else { return nil }
         return dir
     }
 

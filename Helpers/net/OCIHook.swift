@@ -33,9 +33,7 @@ enum OCIHook {
     /// removes when that end never came (kill -9).
     static func recordServer(bundle: String?, record: String?, helper: String, pid: pid_t, leftovers: String? = nil) {
         guard let path = record ?? bundle.map({ $0 + "/network.pid" }) else { return }
-        if record != nil, let slash = path.lastIndex(of: "/"), slash > path.startIndex {
-            try? Files.makeDirectories(String(path[..<slash]), mode: 0o700)
-        }
+        if record != nil, let dir = Files.parent(path), !dir.isEmpty { try? Files.makeDirectories(dir, mode: 0o700) }
         var fields: [(String, JSON)] = [("helper", .string(helper)), ("pid", .int(pid)),
                                         ("startTime", .int(Processes.stat(pid)?.startTime ?? 0))]
         if let leftovers { fields.append(("leftovers", .string(leftovers))) }

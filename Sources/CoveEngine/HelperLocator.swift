@@ -6,9 +6,8 @@ public struct HelperLocator: Sendable {
     public let searchPath: [String]
 
     public init(executablePath: String) {
-        func parent(_ p: String) -> String { p.lastIndex(of: "/").map { String(p[..<$0]) } ?? "" }
-        let bin = parent(Files.absolute(executablePath))
-        let prefix = parent(bin)
+        let bin = Files.parent(Files.absolute(executablePath)) ?? ""
+        let prefix = Files.parent(bin) ?? ""
         searchPath = [bin.isEmpty ? "/" : bin, prefix + "/libexec/cove", "/usr/local/libexec/cove", "/usr/libexec/cove"]
     }
 

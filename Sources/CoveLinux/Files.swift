@@ -194,6 +194,12 @@ public enum Files {
         return normalize(joined)
     }
 
+    /// The directory part of `path` ("/a/b" → "/a", "/a" → ""); nil
+    /// without a slash.
+    public static func parent(_ path: String) -> String? {
+        path.lastIndex(of: "/").map { String(path[..<$0]) }
+    }
+
     /// Whether two paths lead to one file (device and inode, symlinks followed).
     public static func sameFile(_ a: String, _ b: String) -> Bool {
         var x = stat(), y = stat()
