@@ -222,11 +222,9 @@ struct ContainerRun: ParsableCommand {
         if flags.remove {
             // cove-net ends meanwhile (it watches init's pidfd), touching
             // nothing of the container's: not waited for, it is reparented
-            // when we exit. With published ports it is, before the removal's
-            // child is made: whoever runs the next container on the same
-            // port must find it free once we have returned. So is pasta's
-            // watcher always: pasta's own options may forward ports.
-            var reaped = record.ports.isEmpty && !flags.network.hasPrefix("pasta")
+            // when we exit; unless it may hold host ports, then before the
+            // removal's child is made.
+            var reaped = !ContainerEngine.helperMayHoldPorts(record)
             let reap = { if !reaped { reaped = true; _ = Processes.reapRemaining(seconds: 2) } }
             do { try engine.removeExited(record, beforeBackground: reap) } catch { reap() }
         }

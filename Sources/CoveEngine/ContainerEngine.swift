@@ -324,6 +324,14 @@ public struct ContainerEngine {
         let path: String
     }
 
+    /// Whether a network helper of `r`'s may hold host ports until it has
+    /// ended: with published ports, or pasta's (its own options may
+    /// forward some). Whoever runs a container on the same port next must
+    /// find it free once `run --rm` has returned: that one waits for it.
+    public static func helperMayHoldPorts(_ r: ContainerRecord) -> Bool {
+        !r.ports.isEmpty || networkMode(r.network).mode == "pasta"
+    }
+
     /// Whether `--network` means cove-net (slirp4netns, the default).
     static func usesCoveNet(_ network: String) -> Bool { ["slirp4netns", "slirp", ""].contains(networkMode(network).mode) }
 
