@@ -30,8 +30,8 @@ struct NetArguments {
     var pastaOptions: [String] = []
     /// Started before the container (the io.cove.network.helper
     /// annotation, see TapHandoff): the options, then the container's
-    /// namespaces and a pidfd of its init come on this SOCK_SEQPACKET fd;
-    /// init waits for the answer (ready, or the failure).
+    /// namespaces, a pidfd of its init and its tap0 come on this
+    /// SOCK_SEQPACKET fd; init waits for the answer (ready, or the failure).
     var tapChannel: Int32?
     var help = false
 
@@ -50,8 +50,8 @@ struct NetArguments {
         With --oci-hook it is a createRuntime hook: the container's state on stdin names the
         process; it returns once the network is up and keeps serving in the background.
         With --tap-channel (started before the container, see cove-unshare(1)) its options, then
-        the container's namespaces and a pidfd of its init come on that fd; cove-net makes tap0
-        there and answers once the network is up.
+        the container's namespaces, a pidfd of its init and the tap0 init made come on that fd;
+        cove-net answers once the network is up.
         """
 
     init(_ argv: [String]) throws {

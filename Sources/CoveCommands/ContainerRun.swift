@@ -170,13 +170,11 @@ struct ContainerRun: ParsableCommand {
 
     static func run(_ flags: RunArgs) throws {
         let engine = try failing125 { try GlobalOptions.engine(root: flags.root) }
-        // Attached: cove-net loads while the container is made (a detached
-        // container's is its monitor's child, started by cove-unshare).
         // Attached, cove-unshare starts before the container is made and
-        // makes the user namespace and its maps while the front works;
+        // makes its namespaces and id maps while the front works, and
         // cove-net for the default network starts at go, to load while the
-        // container is set up (see startEarly). Without an early start,
-        // cove-net starts now.
+        // container is set up (see startEarly); without an early start,
+        // cove-net starts now. Detached, the monitor starts both.
         let network = flags.detach ? nil : engine.networkChannel(network: flags.network)
         let early = flags.detach ? nil : (try? flags.options()).flatMap { engine.startEarly($0, network: network) }
         // Its helper end is consumed either way (started, or closed on a

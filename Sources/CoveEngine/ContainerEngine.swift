@@ -356,19 +356,18 @@ public struct ContainerEngine {
     }
 
     /// cove-unshare for an attached run, started before the container is
-    /// made: it makes the user namespace and has newuidmap and newgidmap
-    /// write its maps while the front resolves the image and writes the
-    /// bundle, then waits on `go` (see cove-unshare --early-fd). For the
-    /// usual shape only: the default id maps (no --userns) and new network
-    /// and IPC namespaces (none, slirp4netns, pasta). nil otherwise.
-    /// `network`: cove-net's channel, for cove-unshare (--network-fd);
-    /// runAttached starts cove-net itself at go.
+    /// made: its child, the container's init to be, is made in new user and
+    /// PID namespaces (with network and IPC ones, and tap0 for cove-net)
+    /// while newuidmap and newgidmap write its maps and the front resolves
+    /// the image and writes the bundle; then it waits on `go` (see
+    /// cove-unshare --early-fd). For the usual shape only: the default id
+    /// maps (no --userns) and a network namespace of its own (none,
+    /// slirp4netns, pasta). nil otherwise. `network`: cove-net's channel,
+    /// for cove-unshare (--network-fd); runAttached starts cove-net itself
+    /// at go. The exit code comes back on `go` as well.
     ///
-    /// Measured on two cores, interleaved (60 runs each, quiet): --network
-    /// none 9.6-10.0 ms early against 10.5-10.6 without; with cove-net
-    /// started at go 13.5-14.5 early against 13.9-14.8 without (cove-net
-    /// started first then), and 14.0-14.1 early with cove-net started
-    /// first: the front, cove-net's load and the maps then want three cores.
+    /// Measured on two cores, interleaved (60 runs each): the early start
+    /// took --network none from 10.5 to 9.6-10.0 ms when it came.
     public struct EarlyStart {
         public let id: String
         let pid: pid_t
